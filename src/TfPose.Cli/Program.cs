@@ -3,7 +3,14 @@ using TfPose.Cli;
 using TfPose.Cli.Commands;
 
 var root = new RootCommand("TfPose: run frozen TensorFlow graphs, estimate poses, train Keras-style models.");
+
 // One line per command group; each group lives in its own file under Commands/.
 root.Add(GraphCommands.Create());
+
+var data = new Command("data", "Inspect and convert datasets (Fashion-MNIST, CamVid, PASCAL-Part, MAT files).");
+root.Add(data);
+
+var bench = new Command("bench", "Benchmarks: median/p90 latency and throughput on this machine.");
+root.Add(bench);
 
 return await CliRunner.InvokeAsync(root, args);
