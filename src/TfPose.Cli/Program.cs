@@ -9,6 +9,8 @@ root.Add(GraphCommands.Create());
 
 var data = new Command("data", "Inspect and convert datasets (Fashion-MNIST, CamVid, PASCAL-Part, MAT files).");
 root.Add(data);
+data.Add(MatCommands.Create());
+data.Add(PascalPartCommands.Create());
 
 var bench = new Command("bench", "Benchmarks: median/p90 latency and throughput on this machine.");
 root.Add(bench);
