@@ -7,7 +7,7 @@ namespace TfPose.Graph;
 public sealed class StridedSliceSpec
 {
     /// <summary>One sliced input dimension: [Begin, End) with Stride; Shrink drops it from the output.</summary>
-    public sealed record Dim(int Input, long Begin, long End, long Stride, bool Shrink);
+    public sealed record Dim(int Input, long Begin, long End, long Stride, bool Shrink, int Sparse = -1);
 
     public List<Dim> Dims { get; } = [];
 
@@ -62,7 +62,7 @@ public sealed class StridedSliceSpec
                 b = (beginMask >> i & 1) != 0 ? (stride > 0 ? 0 : size - 1) : Clamp(begin[i], size, stride);
                 e = (endMask >> i & 1) != 0 ? (stride > 0 ? size : -1) : Clamp(end[i], size, stride);
             }
-            spec.Dims.Add(new Dim(inputDim, b, e, stride, shrink));
+            spec.Dims.Add(new Dim(inputDim, b, e, stride, shrink, i));
             if (!shrink)
             {
                 var len = size < 0 ? -1 : Math.Max(0, stride > 0 ? (e - b + stride - 1) / stride : (b - e - stride - 1) / -stride);

@@ -1,0 +1,204 @@
+using System.Collections.Concurrent;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using TfPose.Graph;
+using TfPose.Graph.Proto;
+using TfPose.Runtime.Translation;
+
+namespace TfPose.Runtime;
+
+/// <summary>
+/// Runs a frozen TensorFlow graph: load once, run many times, feeds and fetches by TensorFlow tensor
+/// name. The graph is translated to ONNX in-process and executed by ONNX Runtime. <see cref="Run"/>
+/// is thread-safe.
+/// </summary>
+public sealed class GraphSession : IDisposable
+{
+    private readonly TfGraph _graph;
+    private readonly GraphSessionOptions _options;
+    private readonly ConcurrentDictionary<string, Lazy<CompiledModel>> _compiled = new(StringComparer.Ordinal);
+    private readonly TranslatedModel _default;
+    private bool _disposed;
+
+    public GraphSession(string graphPath, GraphSessionOptions? options = null)
+        : this(TfGraph.Load(graphPath), options)
+    {
+    }
+
+    public GraphSession(TfGraph graph, GraphSessionOptions? options = null)
+    {
+        _graph = graph;
+        _options = options ?? new GraphSessionOptions();
+        graph.EnsureFrozen();
+        _default = GraphTranslator.Translate(graph);
+        Inputs = _default.Inputs.Select(i => new GraphTensorInfo(i.Name, ToElementType(i.Type), i.Shape)).ToList();
+        var shapes = ShapeInference.Infer(graph);
+        Outputs = _default.Outputs.Select(o => new GraphTensorInfo(o, ToElementType(shapes.Type(TensorName.Parse(o))), shapes.Shape(o))).ToList();
+        if (_options.SaveOnnxPath is not null)
+            AtomicFile.WriteAllBytes(_options.SaveOnnxPath, _default.OnnxModel);
+        if (!_default.UsesBatchStatistics)
+            _compiled[Key(_default.Outputs, null)] = new Lazy<CompiledModel>(() => Compile(_default));
+    }
+
+    public IReadOnlyList<GraphTensorInfo> Inputs { get; }
+
+    public IReadOnlyList<GraphTensorInfo> Outputs { get; }
+
+    /// <summary>The file the graph came from, if any.</summary>
+    public string? SourcePath => _graph.SourcePath;
+
+    /// <summary>Runs the graph. Fetches default to the graph's outputs; names may be <c>node</c> or <c>node:0</c>.</summary>
+    public GraphResults Run(IReadOnlyDictionary<string, GraphTensor> feeds, IReadOnlyList<string>? fetches = null)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentNullException.ThrowIfNull(feeds);
+        var fetchNames = (fetches ?? _default.Outputs).Select(NormalizeName).ToList();
+        foreach (var fetch in fetchNames)
+        {
+            if (_graph.FindNode(fetch) is null)
+                throw new ArgumentException($"{Where}: cannot fetch '{fetch}': no such node. Outputs: {string.Join(", ", _default.Outputs)}.");
+        }
+        var batch = BatchOf(feeds);
+        var compiled = GetCompiled(fetchNames, batch);
+        var names = new List<string>(compiled.Model.Inputs.Count);
+        var values = new List<OrtValue>(compiled.Model.Inputs.Count);
+        var normalizedFeeds = feeds.ToDictionary(p => NormalizeName(p.Key), p => p.Value, StringComparer.Ordinal);
+        foreach (var key in normalizedFeeds.Keys)
+        {
+            if (!Inputs.Any(i => i.Name == key) && _graph.FindNode(key)?.Op is not ("Placeholder" or "PlaceholderWithDefault"))
+                throw new ArgumentException($"{Where}: there is no input named '{key}'. Inputs: {string.Join(", ", Inputs.Select(Describe))}.");
+        }
+        foreach (var input in compiled.Model.Inputs)
+        {
+            if (!normalizedFeeds.TryGetValue(input.Name, out var tensor))
+            {
+                if (_graph.GetNode(input.Name).Op == "PlaceholderWithDefault")
+                    continue;
+                throw new ArgumentException($"{Where}: input '{input.Name}' was not fed. Inputs: {string.Join(", ", compiled.Model.Inputs.Select(i => Describe(new GraphTensorInfo(i.Name, ToElementType(i.Type), i.Shape))))}.");
+            }
+            Validate(input, tensor);
+            names.Add(input.Name);
+            values.Add(tensor.Value);
+        }
+        using var runOptions = new RunOptions();
+        try
+        {
+            // The OrtValues become owned by the returned GraphTensors; the collection is not disposed.
+            var outputs = compiled.Session.Run(runOptions, names, values, compiled.Model.Outputs);
+            var tensors = new List<GraphTensor>(outputs.Count);
+            foreach (var value in outputs)
+                tensors.Add(new GraphTensor(value));
+            return new GraphResults(tensors, fetchNames);
+        }
+        catch (OnnxRuntimeException ex)
+        {
+            throw new InvalidOperationException($"{Where}: running the graph failed: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>Convenience for single-input graphs.</summary>
+    public GraphResults Run(GraphTensor input, IReadOnlyList<string>? fetches = null)
+    {
+        if (Inputs.Count != 1)
+            throw new ArgumentException($"{Where}: the graph has {Inputs.Count} inputs; feed them by name.");
+        return Run(new Dictionary<string, GraphTensor> { [Inputs[0].Name] = input }, fetches);
+    }
+
+    private string Where => _graph.SourcePath ?? "graph";
+
+    internal static string NormalizeName(string name)
+    {
+        var t = TensorName.Parse(name);
+        return t.Index == 0 ? t.Node : t.ToString();
+    }
+
+    private static string Describe(GraphTensorInfo info) =>
+        $"{info.Name} {info.ElementType.ToString().ToLowerInvariant()}{(info.Shape is null ? "[?]" : TensorValue.ShapeText(info.Shape))}";
+
+    private void Validate(GraphInput input, GraphTensor tensor)
+    {
+        var expectedType = ToElementType(input.Type);
+        if (tensor.ElementType != expectedType)
+            throw new ArgumentException($"{Where}: input '{input.Name}' takes {expectedType.ToString().ToLowerInvariant()}, but a {tensor.ElementType.ToString().ToLowerInvariant()} tensor was fed.");
+        if (input.Shape is null)
+            return;
+        if (tensor.Shape.Length != input.Shape.Length)
+            throw new ArgumentException($"{Where}: input '{input.Name}' has rank {input.Shape.Length} {TensorValue.ShapeText(input.Shape)}, but a rank-{tensor.Shape.Length} tensor {TensorValue.ShapeText(tensor.Shape)} was fed.");
+        for (var i = 0; i < input.Shape.Length; i++)
+        {
+            if (input.Shape[i] >= 0 && input.Shape[i] != tensor.Shape[i])
+                throw new ArgumentException($"{Where}: input '{input.Name}' expects shape {TensorValue.ShapeText(input.Shape)}, but {TensorValue.ShapeText(tensor.Shape)} was fed (dimension {i}).");
+        }
+    }
+
+    private long? BatchOf(IReadOnlyDictionary<string, GraphTensor> feeds) =>
+        _default.UsesBatchStatistics ? feeds.Values.FirstOrDefault(t => t.Shape.Length == 4)?.Shape[0] : null;
+
+    private static string Key(IEnumerable<string> fetches, long? batch) => string.Join("|", fetches) + (batch is null ? "" : $"#{batch}");
+
+    private CompiledModel GetCompiled(List<string> fetches, long? batch)
+    {
+        var key = Key(fetches, batch);
+        var lazy = _compiled.GetOrAdd(key, _ => new Lazy<CompiledModel>(() =>
+        {
+            var shapes = batch is null ? null : _default.Inputs
+                .Where(i => i.Shape is { Length: 4 })
+                .ToDictionary(i => i.Name, i => new[] { batch.Value }.Concat(i.Shape!.Skip(1)).ToArray());
+            var model = GraphTranslator.Translate(_graph, new TranslationOptions { Outputs = fetches, InputShapes = shapes });
+            return Compile(model);
+        }));
+        return lazy.Value;
+    }
+
+    private CompiledModel Compile(TranslatedModel model)
+    {
+        using var sessionOptions = new SessionOptions
+        {
+            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+            IntraOpNumThreads = _options.IntraOpThreads,
+            LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
+        };
+        ExecutionProviders.Append(sessionOptions, _options);
+        try
+        {
+            return new CompiledModel(new InferenceSession(model.OnnxModel, sessionOptions), model);
+        }
+        catch (OnnxRuntimeException ex)
+        {
+            throw new InvalidOperationException($"{Where}: ONNX Runtime rejected the translated graph: {ex.Message}", ex);
+        }
+    }
+
+    internal static TensorElementType ToElementType(DataType type) => DataTypes.BaseType(type) switch
+    {
+        DataType.DtFloat => TensorElementType.Float,
+        DataType.DtDouble => TensorElementType.Double,
+        DataType.DtInt32 => TensorElementType.Int32,
+        DataType.DtInt64 => TensorElementType.Int64,
+        DataType.DtUint8 => TensorElementType.UInt8,
+        DataType.DtInt8 => TensorElementType.Int8,
+        DataType.DtBool => TensorElementType.Bool,
+        DataType.DtHalf => TensorElementType.Float16,
+        DataType.DtInt16 => TensorElementType.Int16,
+        DataType.DtUint16 => TensorElementType.UInt16,
+        _ => TensorElementType.DataTypeMax,
+    };
+
+    public void Dispose()
+    {
+        if (_disposed)
+            return;
+        _disposed = true;
+        foreach (var lazy in _compiled.Values)
+        {
+            if (lazy.IsValueCreated)
+                lazy.Value.Session.Dispose();
+        }
+    }
+
+    private sealed record CompiledModel(InferenceSession Session, TranslatedModel Model)
+    {
+        public IReadOnlyList<string> OutputNames => Model.Outputs;
+    }
+}

@@ -1,0 +1,23 @@
+namespace TfPose.Runtime;
+
+/// <summary>Where a session executes. CPU is always available; the others need ONNX Runtime's GPU build.</summary>
+public enum ExecutionDevice
+{
+    Cpu,
+    Cuda,
+    TensorRT,
+}
+
+/// <summary>Options for <see cref="GraphSession"/>, in the spirit of ONNX Runtime's SessionOptions.</summary>
+public sealed class GraphSessionOptions
+{
+    /// <summary>Threads used inside one op; 0 lets ONNX Runtime pick (one per physical core).</summary>
+    public int IntraOpThreads { get; init; }
+
+    public ExecutionDevice Device { get; init; } = ExecutionDevice.Cpu;
+
+    public int DeviceId { get; init; }
+
+    /// <summary>Writes the translated ONNX model here (for inspection with other ONNX tools).</summary>
+    public string? SaveOnnxPath { get; init; }
+}

@@ -1,0 +1,217 @@
+using TfPose.Graph;
+using TfPose.Graph.Proto;
+
+namespace TfPose.Runtime.Translation;
+
+/// <summary>Spatial ops: they run channels-first in ONNX, so their NHWC inputs are kept NCHW between them.</summary>
+internal static class ConvConverters
+{
+    private static bool IsNhwc(NodeDef node) => node.GetString("data_format", "NHWC") == "NHWC";
+
+    private static (int H, int W) SpatialAxes(NodeDef node) => IsNhwc(node) ? (1, 2) : (2, 3);
+
+    /// <summary>Input in ONNX's channels-first order: our NCHW copy for NHWC ops, the tensor itself for NCHW ops.</summary>
+    private static string ChannelsFirst(NodeDef node, TranslationContext c, TensorName t) =>
+        IsNhwc(node) ? c.Get(t, Layout.Nchw) : c.Get(t, Layout.Tf);
+
+    private static Layout OutputLayout(NodeDef node) => IsNhwc(node) ? Layout.Nchw : Layout.Tf;
+
+    /// <summary>ONNX pads (begins then ends) for TensorFlow's padding mode; null means let ONNX compute SAME_UPPER at run time.</summary>
+    private static long[]? Pads(NodeDef node, long[]? inputShape, long[] kernel, long[] strides, long[] dilations)
+    {
+        var padding = node.GetString("padding", "VALID");
+        var (h, w) = SpatialAxes(node);
+        switch (padding)
+        {
+            case "VALID":
+                return [0, 0, 0, 0];
+            case "EXPLICIT":
+            {
+                var p = node.GetInts("explicit_paddings");
+                return [p[2 * h], p[2 * w], p[2 * h + 1], p[2 * w + 1]];
+            }
+            default:
+            {
+                if (inputShape is null || inputShape[h] < 0 || inputShape[w] < 0)
+                    return null;
+                var begins = new long[2];
+                var ends = new long[2];
+                long[] sizes = [inputShape[h], inputShape[w]];
+                for (var i = 0; i < 2; i++)
+                {
+                    var effective = (kernel[i] - 1) * dilations[i] + 1;
+                    var output = (sizes[i] + strides[i] - 1) / strides[i];
+                    var total = Math.Max((output - 1) * strides[i] + effective - sizes[i], 0);
+                    begins[i] = total / 2;
+                    ends[i] = total - begins[i];
+                }
+                return [begins[0], begins[1], ends[0], ends[1]];
+            }
+        }
+    }
+
+    private static (string, object)[] WindowAttributes(long[] kernel, long[] strides, long[] dilations, long[]? pads, bool withDilations = true)
+    {
+        var attrs = new List<(string, object)> { ("kernel_shape", kernel), ("strides", strides) };
+        if (withDilations)
+            attrs.Add(("dilations", dilations));
+        attrs.Add(pads is null ? ("auto_pad", "SAME_UPPER") : ("pads", pads));
+        return [.. attrs];
+    }
+
+    public static void Conv2D(NodeDef node, TranslationContext c)
+    {
+        var x = node.DataInput(0);
+        var filter = node.DataInput(1);
+        var (h, w) = SpatialAxes(node);
+        var strides4 = node.GetInts("strides", [1, 1, 1, 1]);
+        var dil4 = node.GetInts("dilations", [1, 1, 1, 1]);
+        long[] strides = [strides4[h], strides4[w]];
+        long[] dilations = [dil4[h], dil4[w]];
+        var filterValue = c.Value(filter) ?? throw new NotSupportedException($"node '{node.Name}' ({node.Op}): the filter must be a constant (the graph must be frozen).");
+        var fs = filterValue.Shape;
+        var depthwise = node.Op == "DepthwiseConv2dNative";
+        // TensorFlow: [kh, kw, in, out] (depthwise: [kh, kw, in, multiplier]); ONNX: [out, in/group, kh, kw].
+        var weights = depthwise
+            ? OnnxBuilder.Reshape(OnnxBuilder.Permute(filterValue, [2, 3, 0, 1]), [fs[2] * fs[3], 1, fs[0], fs[1]])
+            : OnnxBuilder.Permute(filterValue, [3, 2, 0, 1]);
+        var pads = Pads(node, c.Shape(x), [fs[0], fs[1]], strides, dilations);
+        var attrs = WindowAttributes([fs[0], fs[1]], strides, dilations, pads).ToList();
+        attrs.Add(("group", depthwise ? fs[2] : 1L));
+        var output = c.Builder.Node("Conv", [ChannelsFirst(node, c, x), c.Builder.Initializer(node.Name + "/W", weights)], name: node.Name, attributes: [.. attrs]);
+        c.Set(node, 0, output, OutputLayout(node));
+    }
+
+    public static void Conv2DBackpropInput(NodeDef node, TranslationContext c)
+    {
+        var filter = node.DataInput(1);
+        var dy = node.DataInput(2);
+        var (h, w) = SpatialAxes(node);
+        var strides4 = node.GetInts("strides", [1, 1, 1, 1]);
+        var dil4 = node.GetInts("dilations", [1, 1, 1, 1]);
+        long[] strides = [strides4[h], strides4[w]];
+        long[] dilations = [dil4[h], dil4[w]];
+        var filterValue = c.Value(filter) ?? throw new NotSupportedException($"node '{node.Name}' (Conv2DBackpropInput): the filter must be a constant.");
+        var fs = filterValue.Shape;
+        var outShape = c.Shape(new TensorName(node.Name, 0));
+        var inShape = c.Shape(dy);
+        if (outShape is null || inShape is null || outShape[h] < 0 || outShape[w] < 0 || inShape[h] < 0 || inShape[w] < 0)
+            throw new NotSupportedException($"node '{node.Name}' (Conv2DBackpropInput): output and input spatial sizes must be static; fold shapes first with `tfpose graph fold`.");
+        long[] outSize = [outShape[h], outShape[w]];
+        long[] inSize = [inShape[h], inShape[w]];
+        var padding = node.GetString("padding", "VALID");
+        var pads = new long[4];
+        var outputPadding = new long[2];
+        for (var i = 0; i < 2; i++)
+        {
+            var effective = (fs[i] - 1) * dilations[i] + 1;
+            long total = 0;
+            if (padding == "SAME")
+                total = Math.Max((inSize[i] - 1) * strides[i] + effective - outSize[i], 0);
+            pads[i] = total / 2;
+            pads[i + 2] = total - total / 2;
+            outputPadding[i] = outSize[i] - ((inSize[i] - 1) * strides[i] + effective - total);
+        }
+        // TensorFlow's filter is [kh, kw, out_channels, in_channels]; ONNX ConvTranspose wants [in, out, kh, kw].
+        var weights = OnnxBuilder.Permute(filterValue, [3, 2, 0, 1]);
+        var output = c.Builder.Node("ConvTranspose", [ChannelsFirst(node, c, dy), c.Builder.Initializer(node.Name + "/W", weights)], name: node.Name,
+            attributes: [("kernel_shape", new[] { fs[0], fs[1] }), ("strides", strides), ("dilations", dilations), ("pads", pads), ("output_padding", outputPadding)]);
+        c.Set(node, 0, output, OutputLayout(node));
+    }
+
+    public static void Pool(NodeDef node, TranslationContext c)
+    {
+        var x = node.DataInput(0);
+        var (h, w) = SpatialAxes(node);
+        var k4 = node.GetInts("ksize");
+        var s4 = node.GetInts("strides");
+        long[] kernel = [k4[h], k4[w]];
+        long[] strides = [s4[h], s4[w]];
+        var pads = Pads(node, c.Shape(x), kernel, strides, [1, 1]);
+        var attrs = WindowAttributes(kernel, strides, [1, 1], pads, withDilations: false).ToList();
+        if (node.Op == "AvgPool")
+            attrs.Add(("count_include_pad", 0L)); // TensorFlow averages over the valid window only
+        var op = node.Op == "MaxPool" ? "MaxPool" : "AveragePool";
+        c.Set(node, 0, c.Builder.Node(op, [ChannelsFirst(node, c, x)], name: node.Name, attributes: [.. attrs]), OutputLayout(node));
+    }
+
+    public static void FusedBatchNorm(NodeDef node, TranslationContext c)
+    {
+        var x = node.DataInput(0);
+        var epsilon = node.GetFloat("epsilon", 0.0001f);
+        var scale = c.Value(node.DataInput(1));
+        var offset = c.Value(node.DataInput(2));
+        if (scale is null || offset is null)
+            throw new NotSupportedException($"node '{node.Name}' ({node.Op}): scale and offset must be constants (the graph must be frozen).");
+        var scaleName = c.Builder.Initializer(node.Name + "/scale", scale);
+        var offsetName = c.Builder.Initializer(node.Name + "/offset", offset);
+        var input = ChannelsFirst(node, c, x);
+        string output;
+        if (node.GetBool("is_training", true))
+        {
+            // Batch statistics: per channel over N, H and W, with the biased variance. For one image
+            // that is exactly InstanceNormalization; for a batch, the batch is folded into the spatial axes.
+            var shape = c.Shape(x);
+            if (shape is { Length: 4 } && shape[0] == 1)
+            {
+                output = c.Builder.Node("InstanceNormalization", [input, scaleName, offsetName], name: node.Name, attributes: ("epsilon", epsilon));
+            }
+            else
+            {
+                var cnhw = c.Builder.Node("Transpose", [input], attributes: ("perm", new long[] { 1, 0, 2, 3 }));
+                var shape4 = c.Builder.Node("Shape", [cnhw]);
+                var flat = c.Builder.Node("Reshape", [cnhw, c.Builder.Int64s("shape", 1, scale.Count, -1)]);
+                var normed = c.Builder.Node("InstanceNormalization", [flat, scaleName, offsetName], attributes: ("epsilon", epsilon));
+                var back = c.Builder.Node("Reshape", [normed, shape4]);
+                output = c.Builder.Node("Transpose", [back], name: node.Name, attributes: ("perm", new long[] { 1, 0, 2, 3 }));
+            }
+        }
+        else
+        {
+            var mean = c.Value(node.DataInput(3));
+            var variance = c.Value(node.DataInput(4));
+            if (mean is null || variance is null)
+                throw new NotSupportedException($"node '{node.Name}' ({node.Op}): mean and variance must be constants in inference mode.");
+            output = c.Builder.Node("BatchNormalization",
+                [input, scaleName, offsetName, c.Builder.Initializer(node.Name + "/mean", mean), c.Builder.Initializer(node.Name + "/variance", variance)],
+                name: node.Name, attributes: ("epsilon", epsilon));
+        }
+        c.Set(node, 0, output, OutputLayout(node));
+    }
+
+    /// <summary>
+    /// ResizeBilinear / ResizeNearestNeighbor with TensorFlow's coordinate conventions mapped to
+    /// ONNX Resize modes: legacy (asymmetric), align_corners, and half_pixel_centers.
+    /// </summary>
+    public static void Resize(NodeDef node, TranslationContext c)
+    {
+        var x = node.DataInput(0);
+        var alignCorners = node.GetBool("align_corners", false);
+        var halfPixel = node.GetBool("half_pixel_centers", false);
+        var bilinear = node.Op == "ResizeBilinear";
+        string transform;
+        string nearestMode;
+        if (alignCorners)
+        {
+            transform = "align_corners";
+            nearestMode = "round_prefer_ceil";
+        }
+        else if (halfPixel)
+        {
+            transform = bilinear ? "half_pixel" : "tf_half_pixel_for_nn";
+            nearestMode = "floor";
+        }
+        else
+        {
+            transform = "asymmetric";
+            nearestMode = "floor";
+        }
+        var input = c.Get(x, Layout.Nchw);
+        if (bilinear && c.Type(x) != DataType.DtFloat)
+            input = c.Builder.Node("Cast", [input], attributes: ("to", (long)Onnx.TensorProto.Types.DataType.Float));
+        var sizes = c.GetInt64(node.DataInput(1));
+        var output = c.Builder.Node("Resize", [input, "", "", sizes], name: node.Name,
+            attributes: [("mode", bilinear ? "linear" : "nearest"), ("coordinate_transformation_mode", transform), ("nearest_mode", nearestMode), ("axes", new long[] { 2, 3 })]);
+        c.Set(node, 0, output, Layout.Nchw);
+    }
+}

@@ -1,0 +1,254 @@
+using TfPose.Graph;
+using TfPose.Graph.Proto;
+
+namespace TfPose.Runtime.Translation;
+
+internal delegate void OpConverter(NodeDef node, TranslationContext ctx);
+
+/// <summary>
+/// The op table: one small converter per TensorFlow op. Adding an op is adding one entry here
+/// (and a test that compares it with a hand-computed result).
+/// </summary>
+internal static class OpConverters
+{
+    public static readonly IReadOnlyDictionary<string, OpConverter> Table = Build();
+
+    private static Dictionary<string, OpConverter> Build()
+    {
+        var t = new Dictionary<string, OpConverter>(StringComparer.Ordinal)
+        {
+            ["Identity"] = (n, c) => c.Alias(n, n.DataInput(0)),
+            ["StopGradient"] = (n, c) => c.Alias(n, n.DataInput(0)),
+            ["Snapshot"] = (n, c) => c.Alias(n, n.DataInput(0)),
+            ["NoOp"] = (_, _) => { },
+            ["Conv2D"] = ConvConverters.Conv2D,
+            ["DepthwiseConv2dNative"] = ConvConverters.Conv2D,
+            ["Conv2DBackpropInput"] = ConvConverters.Conv2DBackpropInput,
+            ["MaxPool"] = ConvConverters.Pool,
+            ["AvgPool"] = ConvConverters.Pool,
+            ["FusedBatchNorm"] = ConvConverters.FusedBatchNorm,
+            ["FusedBatchNormV2"] = ConvConverters.FusedBatchNorm,
+            ["FusedBatchNormV3"] = ConvConverters.FusedBatchNorm,
+            ["BiasAdd"] = ElementwiseConverters.BiasAdd,
+            ["ResizeBilinear"] = ConvConverters.Resize,
+            ["ResizeNearestNeighbor"] = ConvConverters.Resize,
+            ["Softmax"] = ElementwiseConverters.Softmax,
+            ["MatMul"] = ElementwiseConverters.MatMul,
+            ["ConcatV2"] = ShapeConverters.Concat,
+            ["Mean"] = ShapeConverters.Reduce,
+            ["Sum"] = ShapeConverters.Reduce,
+            ["Max"] = ShapeConverters.Reduce,
+            ["Min"] = ShapeConverters.Reduce,
+            ["Prod"] = ShapeConverters.Reduce,
+            ["Pad"] = ShapeConverters.Pad,
+            ["PadV2"] = ShapeConverters.Pad,
+            ["MirrorPad"] = ShapeConverters.Pad,
+            ["Reshape"] = ShapeConverters.Reshape,
+            ["Squeeze"] = ShapeConverters.Squeeze,
+            ["ExpandDims"] = ShapeConverters.ExpandDims,
+            ["Transpose"] = ShapeConverters.Transpose,
+            ["Shape"] = ShapeConverters.ShapeOp,
+            ["StridedSlice"] = ShapeConverters.StridedSlice,
+            ["Pack"] = ShapeConverters.Pack,
+            ["Unpack"] = ShapeConverters.Unpack,
+            ["Split"] = ShapeConverters.Split,
+            ["Cast"] = ElementwiseConverters.Cast,
+            ["Fill"] = ShapeConverters.Fill,
+            ["RandomUniform"] = ShapeConverters.RandomUniform,
+        };
+        foreach (var (tf, onnx) in ElementwiseConverters.Unary)
+            t[tf] = (n, c) => ElementwiseConverters.UnaryOp(n, c, onnx);
+        foreach (var (tf, onnx) in ElementwiseConverters.Binary)
+            t[tf] = (n, c) => ElementwiseConverters.BinaryOp(n, c, onnx);
+        t["Relu6"] = ElementwiseConverters.Relu6;
+        t["LeakyRelu"] = ElementwiseConverters.LeakyRelu;
+        t["Rsqrt"] = ElementwiseConverters.Rsqrt;
+        t["Square"] = ElementwiseConverters.Square;
+        t["SquaredDifference"] = ElementwiseConverters.SquaredDifference;
+        t["FloorDiv"] = ElementwiseConverters.FloorDiv;
+        return t;
+    }
+
+    public static bool IsSupported(string op) => Table.ContainsKey(op) || op is "Const" or "Placeholder" or "PlaceholderWithDefault";
+}
+
+internal static class ElementwiseConverters
+{
+    public static readonly (string Tf, string Onnx)[] Unary =
+    [
+        ("Relu", "Relu"), ("Elu", "Elu"), ("Selu", "Selu"), ("Sigmoid", "Sigmoid"), ("Tanh", "Tanh"), ("Sqrt", "Sqrt"),
+        ("Exp", "Exp"), ("Log", "Log"), ("Neg", "Neg"), ("Abs", "Abs"), ("Floor", "Floor"), ("Ceil", "Ceil"),
+        ("Round", "Round"), ("Softplus", "Softplus"), ("Reciprocal", "Reciprocal"), ("Sign", "Sign"), ("Erf", "Erf"),
+    ];
+
+    public static readonly (string Tf, string Onnx)[] Binary =
+    [
+        ("Add", "Add"), ("AddV2", "Add"), ("Sub", "Sub"), ("Mul", "Mul"), ("RealDiv", "Div"), ("Div", "Div"),
+        ("Maximum", "Max"), ("Minimum", "Min"), ("Pow", "Pow"),
+    ];
+
+    /// <summary>Unary ops keep whatever layout their input has.</summary>
+    public static void UnaryOp(NodeDef node, TranslationContext c, string onnx)
+    {
+        var input = node.DataInput(0);
+        var (name, layout) = c.Lookup(input);
+        c.Set(node, 0, c.Builder.Node(onnx, [name], name: node.Name), layout);
+    }
+
+    public static void Relu6(NodeDef node, TranslationContext c)
+    {
+        var (name, layout) = c.Lookup(node.DataInput(0));
+        var lo = c.Builder.Floats("zero", [], [0f]);
+        var hi = c.Builder.Floats("six", [], [6f]);
+        c.Set(node, 0, c.Builder.Node("Clip", [name, lo, hi], name: node.Name), layout);
+    }
+
+    public static void LeakyRelu(NodeDef node, TranslationContext c)
+    {
+        var (name, layout) = c.Lookup(node.DataInput(0));
+        c.Set(node, 0, c.Builder.Node("LeakyRelu", [name], name: node.Name, attributes: ("alpha", node.GetFloat("alpha", 0.2f))), layout);
+    }
+
+    public static void Rsqrt(NodeDef node, TranslationContext c)
+    {
+        var (name, layout) = c.Lookup(node.DataInput(0));
+        c.Set(node, 0, c.Builder.Node("Reciprocal", [c.Builder.Node("Sqrt", [name])], name: node.Name), layout);
+    }
+
+    public static void Square(NodeDef node, TranslationContext c)
+    {
+        var (name, layout) = c.Lookup(node.DataInput(0));
+        c.Set(node, 0, c.Builder.Node("Mul", [name, name], name: node.Name), layout);
+    }
+
+    public static void SquaredDifference(NodeDef node, TranslationContext c)
+    {
+        var (a, b, layout) = BroadcastPair(node, c);
+        var diff = c.Builder.Node("Sub", [a, b]);
+        c.Set(node, 0, c.Builder.Node("Mul", [diff, diff], name: node.Name), layout);
+    }
+
+    public static void FloorDiv(NodeDef node, TranslationContext c)
+    {
+        var (a, b, layout) = BroadcastPair(node, c);
+        var type = c.Type(node.DataInput(0));
+        var div = c.Builder.Node("Div", [a, b]);
+        // Integer Div in ONNX truncates toward zero; TensorFlow floors. Shapes are non-negative, so they agree there.
+        c.Set(node, 0, type is DataType.DtFloat or DataType.DtDouble ? c.Builder.Node("Floor", [div], name: node.Name) : div, layout);
+    }
+
+    public static void BinaryOp(NodeDef node, TranslationContext c, string onnx)
+    {
+        var (a, b, layout) = BroadcastPair(node, c);
+        c.Set(node, 0, c.Builder.Node(onnx, [a, b], name: node.Name), layout);
+    }
+
+    /// <summary>
+    /// Both operands of a broadcasting op, in one layout. When a 4-D operand is channels-first the
+    /// op runs channels-first: constants are permuted at translation time, small dynamic operands
+    /// reshaped, and only a dynamic operand of another rank forces the 4-D one back to NHWC.
+    /// </summary>
+    public static (string A, string B, Layout Layout) BroadcastPair(NodeDef node, TranslationContext c)
+    {
+        var ta = node.DataInput(0);
+        var tb = node.DataInput(1);
+        var la = c.LayoutOf(ta);
+        var lb = c.LayoutOf(tb);
+        if (la == Layout.Tf && lb == Layout.Tf)
+            return (c.Get(ta), c.Get(tb), Layout.Tf);
+        var ra = c.Rank(ta);
+        var rb = c.Rank(tb);
+        if (la == Layout.Nchw && lb == Layout.Nchw)
+            return (c.Get(ta, Layout.Nchw), c.Get(tb, Layout.Nchw), Layout.Nchw);
+        var (big, small, bigFirst) = la == Layout.Nchw ? (ta, tb, true) : (tb, ta, false);
+        var smallName = ToChannelsFirstOperand(small, c);
+        if (smallName is null)
+            return (c.Get(ta), c.Get(tb), Layout.Tf);
+        var bigName = c.Get(big, Layout.Nchw);
+        return bigFirst ? (bigName, smallName, Layout.Nchw) : (smallName, bigName, Layout.Nchw);
+    }
+
+    /// <summary>An operand that broadcasts against an NHWC tensor, rewritten to broadcast against its NCHW copy; null if impossible.</summary>
+    private static string? ToChannelsFirstOperand(TensorName t, TranslationContext c)
+    {
+        var rank = c.Rank(t);
+        var value = c.Value(t) ?? ConstantOf(t, c);
+        if (rank is null)
+            return null;
+        if (rank == 0)
+            return c.Get(t);
+        if (c.LayoutOf(t) == Layout.Nchw)
+            return c.Get(t, Layout.Nchw);
+        var shape = c.Shape(t)!;
+        var full = Enumerable.Repeat(1L, 4 - shape.Length).Concat(shape).ToArray();
+        if (value is not null)
+        {
+            var permuted = OnnxBuilder.Permute(OnnxBuilder.Reshape(value, full), TranslationContext.ToNchw);
+            return c.Builder.Initializer("bcast", permuted);
+        }
+        if (rank == 4)
+            return c.Get(t, Layout.Nchw);
+        if (shape.Length == 1)
+        {
+            var target = c.Builder.Int64s("shape", -1, 1, 1);
+            return c.Builder.Node("Reshape", [c.Get(t), target]);
+        }
+        return null;
+    }
+
+    private static TensorValue? ConstantOf(TensorName t, TranslationContext c)
+    {
+        var node = c.Graph.FindNode(t.Node);
+        while (node is not null && node.Op == "Identity")
+            node = c.Graph.FindNode(node.DataInput(0).Node);
+        return node?.Op == "Const" ? c.Graph.GetConstant(node.Name) : null;
+    }
+
+    public static void BiasAdd(NodeDef node, TranslationContext c)
+    {
+        var x = node.DataInput(0);
+        var bias = node.DataInput(1);
+        var channelsFirstTf = node.GetString("data_format", "NHWC") == "NCHW";
+        var layout = c.LayoutOf(x);
+        if (layout == Layout.Nchw || channelsFirstTf)
+        {
+            var b = ConstantOf(bias, c) is { } v
+                ? c.Builder.Initializer("bias", OnnxBuilder.Reshape(v, [v.Count, 1, 1]))
+                : c.Builder.Node("Reshape", [c.Get(bias), c.Builder.Int64s("shape", -1, 1, 1)]);
+            var xName = channelsFirstTf ? c.Get(x) : c.Get(x, Layout.Nchw);
+            c.Set(node, 0, c.Builder.Node("Add", [xName, b], name: node.Name), channelsFirstTf ? Layout.Tf : Layout.Nchw);
+            return;
+        }
+        c.Set(node, 0, c.Builder.Node("Add", [c.Get(x), c.Get(bias)], name: node.Name));
+    }
+
+    public static void Softmax(NodeDef node, TranslationContext c)
+    {
+        var x = node.DataInput(0);
+        var (name, layout) = c.Lookup(x);
+        c.Set(node, 0, c.Builder.Node("Softmax", [name], name: node.Name, attributes: ("axis", layout == Layout.Nchw ? 1L : -1L)), layout);
+    }
+
+    public static void MatMul(NodeDef node, TranslationContext c)
+    {
+        string Operand(int i, bool transpose)
+        {
+            var t = node.DataInput(i);
+            if (!transpose)
+                return c.Get(t);
+            return ConstantOf(t, c) is { Rank: 2 } v
+                ? c.Builder.Initializer("matmul_t", OnnxBuilder.Permute(v, [1, 0]))
+                : c.Builder.Node("Transpose", [c.Get(t)], attributes: ("perm", new long[] { 1, 0 }));
+        }
+        var a = Operand(0, node.GetBool("transpose_a", false));
+        var b = Operand(1, node.GetBool("transpose_b", false));
+        c.Set(node, 0, c.Builder.Node("MatMul", [a, b], name: node.Name));
+    }
+
+    public static void Cast(NodeDef node, TranslationContext c)
+    {
+        var (name, layout) = c.Lookup(node.DataInput(0));
+        var to = OnnxBuilder.ElementType(node.GetDataType("DstT"));
+        c.Set(node, 0, c.Builder.Node("Cast", [name], name: node.Name, attributes: ("to", (long)to)), layout);
+    }
+}

@@ -1,0 +1,110 @@
+using TfPose.Graph;
+using TfPose.Graph.Proto;
+
+namespace TfPose.Runtime.Translation;
+
+/// <summary>
+/// How a translated 4-D tensor is laid out in ONNX. <see cref="Tf"/>: exactly as TensorFlow has it.
+/// <see cref="Nchw"/>: a TensorFlow NHWC tensor held channels-first, as ONNX convolutions want it.
+/// Tracking this per tensor lets whole chains of convolutions run channels-first with a transpose
+/// only where the graph enters and leaves that region.
+/// </summary>
+internal enum Layout
+{
+    Tf,
+    Nchw,
+}
+
+internal sealed class TranslationContext
+{
+    public static readonly int[] ToNchw = [0, 3, 1, 2];
+    public static readonly int[] ToNhwc = [0, 2, 3, 1];
+
+    /// <summary>Where each TensorFlow axis of an NHWC tensor sits in the channels-first copy.</summary>
+    public static readonly int[] NhwcAxisInNchw = [0, 2, 3, 1];
+
+    private readonly Dictionary<string, (string Name, Layout Layout)> _values = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _converted = new(StringComparer.Ordinal);
+
+    public TranslationContext(TfGraph graph, GraphShapes shapes, OnnxBuilder builder)
+    {
+        Graph = graph;
+        Shapes = shapes;
+        Builder = builder;
+    }
+
+    public TfGraph Graph { get; }
+
+    public GraphShapes Shapes { get; }
+
+    public OnnxBuilder Builder { get; }
+
+    public long[]? Shape(TensorName t) => Shapes.Shape(t);
+
+    public int? Rank(TensorName t) => Shapes.Rank(t);
+
+    public TensorValue? Value(TensorName t) => Shapes.Value(t);
+
+    public DataType Type(TensorName t) => Shapes.Type(t);
+
+    private readonly Dictionary<string, TensorValue> _constants = new(StringComparer.Ordinal);
+
+    public bool IsKnown(TensorName t) => _values.ContainsKey(t.Key) || _constants.ContainsKey(t.Key);
+
+    /// <summary>A constant becomes an ONNX initializer only if something reads it as a tensor (filters are re-laid out instead).</summary>
+    public void SetConstant(NodeDef node, int index, TensorValue value) => _constants[new TensorName(node.Name, index).Key] = value;
+
+    public void Set(NodeDef node, int index, string onnxName, Layout layout = Layout.Tf) =>
+        _values[new TensorName(node.Name, index).Key] = (onnxName, layout);
+
+    public void Alias(NodeDef node, TensorName source) => _values[new TensorName(node.Name, 0).Key] = Lookup(source);
+
+    public Layout LayoutOf(TensorName t) => Lookup(t).Layout;
+
+    public (string Name, Layout Layout) Lookup(TensorName t)
+    {
+        if (_values.TryGetValue(t.Key, out var v))
+            return v;
+        if (_constants.TryGetValue(t.Key, out var constant))
+        {
+            var entry = (Builder.Initializer(t.Node, constant), Layout.Tf);
+            _values[t.Key] = entry;
+            return entry;
+        }
+        throw new InvalidOperationException($"Tensor '{t}' was not translated before use.");
+    }
+
+    /// <summary>The tensor in the requested layout, inserting (and caching) one Transpose when it differs.</summary>
+    public string Get(TensorName t, Layout want)
+    {
+        var (name, layout) = Lookup(t);
+        if (layout == want)
+            return name;
+        var key = $"{name}->{want}";
+        if (_converted.TryGetValue(key, out var cached))
+            return cached;
+        var perm = want == Layout.Nchw ? ToNchw : ToNhwc;
+        var output = Builder.Node("Transpose", [name], attributes: ("perm", perm.Select(p => (long)p).ToArray()));
+        _converted[key] = output;
+        return output;
+    }
+
+    public string Get(TensorName t) => Get(t, Layout.Tf);
+
+    /// <summary>A tensor's value as an int64 ONNX tensor (shapes, axes, sizes), folded to an initializer when known.</summary>
+    public string GetInt64(TensorName t)
+    {
+        var value = Value(t);
+        if (value is not null)
+            return Builder.Initializer("i64", TensorValue.FromArray<long>(DataType.DtInt64, value.Shape, value.ToInt64Array()));
+        var name = Get(t);
+        return Type(t) == DataType.DtInt64 ? name : Builder.Node("Cast", [name], attributes: ("to", (long)Onnx.TensorProto.Types.DataType.Int64));
+    }
+
+    public long[] RequireInts(NodeDef node, int input, string what)
+    {
+        var value = Value(node.DataInput(input))
+            ?? throw new NotSupportedException($"node '{node.Name}' ({node.Op}): {what} must be a constant (or computable from static shapes); fold shapes first with `tfpose graph fold`.");
+        return value.ToInt64Array();
+    }
+}
