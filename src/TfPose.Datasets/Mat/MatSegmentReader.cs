@@ -88,6 +88,17 @@ internal sealed class MatSegmentReader
                     throw Error(tag.TagOffset, $"compressed element ends after {filled} of the {total} bytes it declares (truncated zlib stream)");
                 filled += n;
             }
+            // Drive the stream to its end so zlib verifies the Adler-32 checksum: a corrupt stream can
+            // inflate to plausible-looking bytes, and those should fail as "corrupt", not as odd structure.
+            // Trailing bytes after the element are ignored; a bounded amount is read so a bomb cannot stall us.
+            Span<byte> scratch = stackalloc byte[4096];
+            for (var trailing = 0; trailing < (1 << 20);)
+            {
+                var n = zlib.Read(scratch);
+                if (n == 0)
+                    break;
+                trailing += n;
+            }
             return new MatSegmentReader(buffer, filled, _bigEndian, _path, tag.TagOffset, _options);
         }
         catch (InvalidDataException ex)
