@@ -9,6 +9,7 @@ root.Add(GraphCommands.Create());
 
 var data = new Command("data", "Inspect and convert datasets (Fashion-MNIST, CamVid, PASCAL-Part, MAT files).");
 root.Add(data);
+data.Add(FashionMnistCommands.Create());
 data.Add(MatCommands.Create());
 data.Add(PascalPartCommands.Create());
 
