@@ -16,12 +16,19 @@ internal static class ColumnMajor
         }
         if (dims.Length == 2)
         {
+            // Transpose in tiles so both sides stay in cache; masks are hundreds of pixels on a side.
+            const int tile = 32;
             var (rows, cols) = (dims[0], dims[1]);
-            for (var c = 0; c < cols; c++)
+            for (var c0 = 0; c0 < cols; c0 += tile)
             {
-                var column = source.Slice(c * rows, rows);
-                for (var r = 0; r < rows; r++)
-                    destination[r * cols + c] = column[r];
+                var c1 = Math.Min(c0 + tile, cols);
+                for (var r0 = 0; r0 < rows; r0 += tile)
+                {
+                    var r1 = Math.Min(r0 + tile, rows);
+                    for (var c = c0; c < c1; c++)
+                        for (var r = r0; r < r1; r++)
+                            destination[r * cols + c] = source[c * rows + r];
+                }
             }
             return;
         }

@@ -207,9 +207,16 @@ internal sealed class MatSegmentReader
             throw Error(tag.TagOffset, $"{tag.Size} bytes of {tag.TypeName} is not a whole number of values");
         if (tag.Size / width != count)
             throw Error(tag.TagOffset, $"dimensions {string.Join("x", dims)} need {count} values but the data holds {tag.Size / width}");
-        var columnMajor = new T[count];
-        Convert(_data.AsSpan(tag.DataOffset, tag.Size), tag.DataType, columnMajor);
+        var src = _data.AsSpan(tag.DataOffset, tag.Size);
         var rowMajor = new T[count];
+        if (_bigEndian != BitConverter.IsLittleEndian && ClrTypeOf(tag.DataType) == typeof(T))
+        {
+            // Same type and byte order as memory: reorder straight from the file bytes, no second copy.
+            ColumnMajor.ToRowMajor(MemoryMarshal.Cast<byte, T>(src), dims, rowMajor);
+            return rowMajor;
+        }
+        var columnMajor = new T[count];
+        Convert(src, tag.DataType, columnMajor);
         ColumnMajor.ToRowMajor<T>(columnMajor, dims, rowMajor);
         return rowMajor;
     }
@@ -217,11 +224,6 @@ internal sealed class MatSegmentReader
     private void Convert<T>(ReadOnlySpan<byte> src, MatDataType type, Span<T> dst)
         where T : unmanaged, INumber<T>
     {
-        if (_bigEndian != BitConverter.IsLittleEndian && ClrTypeOf(type) == typeof(T))
-        {
-            MemoryMarshal.Cast<byte, T>(src).CopyTo(dst);
-            return;
-        }
         // MATLAB stores values in the smallest type that holds them (a double mask as miUINT8), so convert.
         for (var i = 0; i < dst.Length; i++)
         {
