@@ -1,4 +1,9 @@
 using System.CommandLine;
+using System.Globalization;
+using Spectre.Console;
+using TfPose.Graph;
+using TfPose.Runtime;
+using TfPose.Runtime.Translation;
 
 namespace TfPose.Cli.Commands;
 
@@ -7,6 +12,230 @@ internal static class GraphCommands
     public static Command Create()
     {
         var graph = new Command("graph", "Inspect, convert, fold and run frozen TensorFlow graphs (GraphDef .pb).");
+        graph.Add(Inspect());
+        graph.Add(Convert());
+        graph.Add(Fold());
+        graph.Add(Run());
         return graph;
+    }
+
+    internal static Option<string[]> InputShapeOption(string name = "--input-shape") => new(name)
+    {
+        Description = "Input shape as NAME=1x368x432x3 (repeatable; -1 or ? for any size).",
+        AllowMultipleArgumentsPerToken = true,
+    };
+
+    /// <summary>Parses NAME=AxBxC (or a bare shape when the graph has one input).</summary>
+    internal static Dictionary<string, long[]> ParseShapes(string[]? specs, TfGraph graph)
+    {
+        var result = new Dictionary<string, long[]>(StringComparer.Ordinal);
+        foreach (var spec in specs ?? [])
+        {
+            var eq = spec.IndexOf('=');
+            string name;
+            string dims;
+            if (eq < 0)
+            {
+                if (graph.Inputs.Count != 1)
+                    throw new ArgumentException($"'{spec}': the graph has {graph.Inputs.Count} inputs; write NAME=SHAPE.");
+                name = graph.Inputs[0].Name;
+                dims = spec;
+            }
+            else
+            {
+                name = spec[..eq];
+                dims = spec[(eq + 1)..];
+            }
+            if (graph.FindNode(name) is null)
+                throw new ArgumentException($"'{spec}': the graph has no input '{name}'. Inputs: {string.Join(", ", graph.Inputs.Select(i => i.Name))}.");
+            result[TensorName.Parse(name).Node] = dims.Split('x', ',', 'X')
+                .Select(d => d is "?" or "-1" ? -1L : long.TryParse(d, NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v
+                    : throw new ArgumentException($"'{spec}': '{d}' is not a dimension.")).ToArray();
+        }
+        return result;
+    }
+
+    private static Command Inspect()
+    {
+        var model = new Argument<string>("model") { Description = "Frozen GraphDef (.pb, binary or text format)." };
+        var shapes = InputShapeOption();
+        var cmd = new Command("inspect", "Inputs, outputs, op histogram, unsupported ops, frozen or not, parameters and FLOPs.") { model, shapes };
+        cmd.SetAction(parse =>
+        {
+            var path = parse.GetValue(model)!;
+            var g = TfGraph.Load(path);
+            var inputShapes = ParseShapes(parse.GetValue(shapes), g);
+            AnsiConsole.MarkupLine($"[bold]{Markup.Escape(path)}[/]: {g.Nodes.Count} nodes, producer {g.Proto.Versions?.Producer}");
+            var io = new Table().AddColumns("kind", "name", "dtype", "shape");
+            foreach (var input in g.Inputs)
+                io.AddRow("input", Markup.Escape(input.Name), DataTypes.Name(input.Type), Markup.Escape(input.Shape is null ? "?" : TensorValue.ShapeText(input.Shape)));
+            if (!g.IsFrozen)
+            {
+                AnsiConsole.Write(io);
+                var variables = g.VariableNodes;
+                AnsiConsole.MarkupLine($"[red]Not frozen[/]: {variables.Count} variable nodes, e.g. {Markup.Escape(string.Join(", ", variables.Take(5).Select(v => v.Name)))}.");
+                AnsiConsole.MarkupLine("Freeze it with TensorFlow's convert_variables_to_constants (or freeze_graph) before running it.");
+                PrintHistogram(g.Nodes.GroupBy(n => n.Op).Select(x => KeyValuePair.Create(x.Key, x.Count())).OrderByDescending(p => p.Value).ToList());
+                return 2;
+            }
+            var inferred = ShapeInference.Infer(g, inputShapes);
+            foreach (var output in g.Outputs)
+            {
+                var shape = inferred.Shape(output);
+                io.AddRow("output", Markup.Escape(output), DataTypes.Name(inferred.Type(TensorName.Parse(output))), Markup.Escape(shape is null ? "?" : TensorValue.ShapeText(shape)));
+            }
+            AnsiConsole.Write(io);
+            var stats = GraphStats.Compute(g, inferred);
+            AnsiConsole.MarkupLine($"Frozen: [green]yes[/]   Parameters: {stats.Parameters:N0}   FLOPs: " +
+                (stats.FlopsComplete ? $"{stats.Flops / 1e9:F3} G" : $"{stats.Flops / 1e9:F3} G so far (some shapes unknown: pass --input-shape)"));
+            PrintHistogram(stats.OpHistogram);
+            var unsupported = GraphTranslator.UnsupportedOps(g);
+            if (unsupported.Count == 0)
+                AnsiConsole.MarkupLine("Unsupported ops: [green]none[/]");
+            else
+                AnsiConsole.MarkupLine($"Unsupported ops: [red]{Markup.Escape(string.Join("; ", unsupported.GroupBy(u => u.Op).Select(x => $"{x.Key} ({string.Join(", ", x.Take(3).Select(u => u.Node))})")))}[/]");
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static void PrintHistogram(IReadOnlyList<KeyValuePair<string, int>> histogram) =>
+        AnsiConsole.MarkupLine("Ops: " + Markup.Escape(string.Join("  ", histogram.Select(p => $"{p.Key}×{p.Value}"))));
+
+    private static Command Convert()
+    {
+        var model = new Argument<string>("model") { Description = "Frozen GraphDef (.pb)." };
+        var output = new Argument<string>("output") { Description = "ONNX file to write." };
+        var shapes = InputShapeOption();
+        var outputs = new Option<string[]>("--output-name") { Description = "Tensors to output (default: the graph's sinks).", AllowMultipleArgumentsPerToken = true };
+        var cmd = new Command("convert", "Translate a frozen GraphDef to an ONNX model (TensorFlow layout at inputs and outputs).") { model, output, shapes, outputs };
+        cmd.SetAction(parse =>
+        {
+            var g = TfGraph.Load(parse.GetValue(model)!);
+            var names = parse.GetValue(outputs);
+            var translated = GraphTranslator.Translate(g, new TranslationOptions
+            {
+                InputShapes = ParseShapes(parse.GetValue(shapes), g),
+                Outputs = names is { Length: > 0 } ? names : null,
+            });
+            AtomicFile.WriteAllBytes(parse.GetValue(output)!, translated.OnnxModel);
+            Console.WriteLine($"Wrote {parse.GetValue(output)} (opset {GraphTranslator.OpsetVersion}; inputs {string.Join(", ", translated.Inputs.Select(i => i.Name))}; outputs {string.Join(", ", translated.Outputs)}).");
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static Command Fold()
+    {
+        var model = new Argument<string>("model") { Description = "Frozen GraphDef (.pb)." };
+        var output = new Argument<string>("output") { Description = "Folded GraphDef to write." };
+        var shapes = InputShapeOption("--input");
+        shapes.Required = true;
+        var cmd = new Command("fold", "Replace run-time shape computations with constants for a fixed input size (lets OpenCV DNN load the graph).") { model, output, shapes };
+        cmd.SetAction(parse =>
+        {
+            var g = TfGraph.Load(parse.GetValue(model)!);
+            var folded = ShapeFolder.Fold(g, ParseShapes(parse.GetValue(shapes), g));
+            folded.Save(parse.GetValue(output)!);
+            Console.WriteLine($"Wrote {parse.GetValue(output)}: {folded.Nodes.Count} nodes (was {g.Nodes.Count}).");
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static Command Run()
+    {
+        var model = new Argument<string>("model") { Description = "Frozen GraphDef (.pb)." };
+        var inputs = new Option<string[]>("--input") { Description = "NAME=FILE.npy or NAME=IMAGE (repeatable).", AllowMultipleArgumentsPerToken = true, Required = true };
+        var outputs = new Option<string[]>("--output") { Description = "Tensors to fetch (default: the graph's outputs).", AllowMultipleArgumentsPerToken = true };
+        var outFile = new Option<string?>("--out") { Description = "Write the (first) fetched tensor to this .npy; with several fetches, NAME is appended." };
+        var size = new Option<string?>("--size") { Description = "Resize image inputs to WxH (default: the image's size)." };
+        var rgb = new Option<bool>("--rgb") { Description = "Feed images as RGB (default BGR, as OpenCV reads them)." };
+        var scale = new Option<float>("--scale") { Description = "Multiply image pixels by this.", DefaultValueFactory = _ => 1f };
+        var offset = new Option<float>("--offset") { Description = "Then add this.", DefaultValueFactory = _ => 0f };
+        var threads = new Option<int>("--threads") { Description = "Intra-op threads (0 = ONNX Runtime default)." };
+        var device = new Option<ExecutionDevice>("--device") { Description = "cpu, cuda or tensorrt.", DefaultValueFactory = _ => ExecutionDevice.Cpu };
+        var cmd = new Command("run", "Run a frozen graph on .npy or image inputs and print or save the outputs.") { model, inputs, outputs, outFile, size, rgb, scale, offset, threads, device };
+        cmd.SetAction(parse =>
+        {
+            using var session = new GraphSession(parse.GetValue(model)!, new GraphSessionOptions { IntraOpThreads = parse.GetValue(threads), Device = parse.GetValue(device) });
+            var feeds = new Dictionary<string, GraphTensor>(StringComparer.Ordinal);
+            var owned = new List<IDisposable>();
+            try
+            {
+                foreach (var spec in parse.GetValue(inputs)!)
+                {
+                    var eq = spec.IndexOf('=');
+                    var (name, file) = eq < 0 && session.Inputs.Count == 1 ? (session.Inputs[0].Name, spec) : (spec[..Math.Max(eq, 0)], spec[(eq + 1)..]);
+                    if (string.IsNullOrEmpty(name))
+                        throw new ArgumentException($"'{spec}': write NAME=FILE.");
+                    if (file.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
+                    {
+                        var tensor = NpyFile.Read(file);
+                        owned.Add(tensor);
+                        feeds[name] = tensor;
+                        continue;
+                    }
+                    using var image = ImageTensors.ReadImage(file);
+                    var (w, h) = ParseSize(parse.GetValue(size)) ?? (image.Width, image.Height);
+                    var prepared = ImageTensors.Prepare(image, new ImagePreprocessing(w, h, parse.GetValue(rgb), parse.GetValue(scale), parse.GetValue(offset)));
+                    owned.Add(prepared);
+                    var t = GraphTensor.FromMat(prepared);
+                    owned.Add(t);
+                    feeds[name] = t;
+                }
+                var fetch = parse.GetValue(outputs);
+                var sw = System.Diagnostics.Stopwatch.StartNew();
+                using var results = session.Run(feeds, fetch is { Length: > 0 } ? fetch : null);
+                sw.Stop();
+                for (var i = 0; i < results.Count; i++)
+                {
+                    var r = results[i];
+                    var summary = r.ElementType == Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.Float ? Summarize(r.AsSpan<float>()) : "";
+                    Console.WriteLine($"{results.Names[i]}: {r.ElementType.ToString().ToLowerInvariant()} [{string.Join(",", r.Shape)}] {summary}");
+                    var target = parse.GetValue(outFile);
+                    if (target is not null)
+                    {
+                        var path = results.Count == 1 ? target : Path.ChangeExtension(target, null) + "." + results.Names[i].Replace('/', '_').Replace(':', '_') + ".npy";
+                        NpyFile.Write(path, r);
+                        Console.WriteLine($"  wrote {path}");
+                    }
+                }
+                Console.WriteLine($"Run took {sw.Elapsed.TotalMilliseconds:F1} ms (first run includes ONNX Runtime's graph optimisation).");
+            }
+            finally
+            {
+                foreach (var d in owned)
+                    d.Dispose();
+            }
+            return 0;
+        });
+        return cmd;
+    }
+
+    internal static (int W, int H)? ParseSize(string? text)
+    {
+        if (text is null)
+            return null;
+        var parts = text.Split('x', 'X');
+        if (parts.Length != 2 || !int.TryParse(parts[0], out var w) || !int.TryParse(parts[1], out var h) || w <= 0 || h <= 0)
+            throw new ArgumentException($"--size '{text}': expected WIDTHxHEIGHT, e.g. 432x368.");
+        return (w, h);
+    }
+
+    private static string Summarize(ReadOnlySpan<float> values)
+    {
+        if (values.Length == 0)
+            return "(empty)";
+        double sum = 0;
+        var min = float.MaxValue;
+        var max = float.MinValue;
+        foreach (var v in values)
+        {
+            sum += v;
+            min = Math.Min(min, v);
+            max = Math.Max(max, v);
+        }
+        return FormattableString.Invariant($"min {min:G5} max {max:G5} mean {sum / values.Length:G5}");
     }
 }

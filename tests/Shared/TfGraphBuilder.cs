@@ -1,0 +1,59 @@
+using Google.Protobuf;
+using TfPose.Graph;
+using TfPose.Graph.Proto;
+
+namespace TfPose.Tests;
+
+/// <summary>Builds small GraphDefs in tests, the way TensorFlow would write them.</summary>
+internal sealed class TfGraphBuilder
+{
+    public GraphDef Graph { get; } = new();
+
+    public string Placeholder(string name, params long[] shape)
+    {
+        var node = Add(name, "Placeholder");
+        node.Attr["dtype"] = new AttrValue { Type = DataType.DtFloat };
+        node.Attr["shape"] = new AttrValue { Shape = TensorValue.ShapeProto(shape) };
+        return name;
+    }
+
+    public string Const(string name, float[] values, params long[] shape) =>
+        ConstValue(name, TensorValue.FromArray<float>(DataType.DtFloat, shape, values));
+
+    public string ConstInt(string name, int[] values, params long[] shape) =>
+        ConstValue(name, TensorValue.FromArray<int>(DataType.DtInt32, shape, values));
+
+    public string ConstValue(string name, TensorValue value)
+    {
+        var node = Add(name, "Const");
+        node.Attr["dtype"] = new AttrValue { Type = value.Type };
+        node.Attr["value"] = new AttrValue { Tensor = value.ToProto() };
+        return name;
+    }
+
+    public NodeDef Op(string name, string op, params string[] inputs)
+    {
+        var node = Add(name, op);
+        node.Input.AddRange(inputs);
+        node.Attr["T"] = new AttrValue { Type = DataType.DtFloat };
+        return node;
+    }
+
+    private NodeDef Add(string name, string op)
+    {
+        var node = new NodeDef { Name = name, Op = op };
+        Graph.Node.Add(node);
+        return node;
+    }
+
+    public TfGraph Build() => TfGraph.Parse(Graph.ToByteArray(), "test-graph");
+
+    public static AttrValue Ints(params long[] values)
+    {
+        var list = new AttrValue.Types.ListValue();
+        list.I.AddRange(values);
+        return new AttrValue { List = list };
+    }
+
+    public static AttrValue Str(string s) => new() { S = ByteString.CopyFromUtf8(s) };
+}
