@@ -1,0 +1,276 @@
+using OpenCvSharp;
+
+namespace TfPose.Pose;
+
+/// <summary>Options of <see cref="PoseEstimator"/>.</summary>
+public sealed record PoseEstimatorOptions
+{
+    /// <summary>What the graph is and how to feed it.</summary>
+    public PoseModel Model { get; init; } = PoseModel.OpenPose;
+
+    /// <summary>Network input width (a multiple of the model's stride); null = the model's default (432).</summary>
+    public int? Width { get; init; }
+
+    /// <summary>Network input height; null = the model's default (368).</summary>
+    public int? Height { get; init; }
+
+    /// <summary>Keep the image's aspect ratio by padding (with black) instead of stretching it to the network size.</summary>
+    public bool KeepAspectRatio { get; init; }
+
+    /// <summary>Number of scales averaged (OpenPose's scale_number); 1 = single scale.</summary>
+    public int ScaleNumber { get; init; } = 1;
+
+    /// <summary>Step between scales (OpenPose's scale_gap): scales are 1, 1 − gap, 1 − 2·gap, ...</summary>
+    public float ScaleGap { get; init; } = 0.25f;
+
+    /// <summary>Threads the runtime may use inside one inference (0 = runtime default).</summary>
+    public int IntraOpThreads { get; init; }
+
+    /// <summary>Post-processing thresholds.</summary>
+    public PafDecoderOptions Decoder { get; init; } = new();
+}
+
+/// <summary>An image preprocessed for the network: one float input per scale and the way back to image pixels.</summary>
+public sealed class PreparedImage : IDisposable
+{
+    internal PreparedImage(Mat[] inputs, ImageMapping mapping)
+    {
+        Inputs = inputs;
+        Mapping = mapping;
+    }
+
+    /// <summary>Network inputs (CV_32FC3), the first at full network size.</summary>
+    public IReadOnlyList<Mat> Inputs { get; }
+
+    public ImageMapping Mapping { get; }
+
+    public void Dispose()
+    {
+        foreach (var m in Inputs) m.Dispose();
+    }
+}
+
+/// <summary>
+/// Multi-person pose estimation with an OpenPose-style frozen graph.
+/// </summary>
+/// <example>
+/// <code>
+/// using var estimator = new PoseEstimator("graph_opt.pb");
+/// using var image = Cv2.ImRead("p1.jpg");
+/// foreach (var person in estimator.Estimate(image)) Console.WriteLine(person);
+/// </code>
+/// </example>
+/// <remarks>
+/// <see cref="Estimate"/> is the simple path. The three stages it runs — <see cref="Prepare"/>,
+/// <see cref="Infer"/> and <see cref="Decode"/> — each own their buffers, so a video pipeline may run
+/// them on three threads at once; a single stage must not be called concurrently with itself.
+/// </remarks>
+public sealed class PoseEstimator : IDisposable
+{
+    private readonly IPoseNetwork _network;
+    private readonly bool _ownsNetwork;
+    private readonly PafDecoder _decoder;
+    private readonly PoseOutput _scaleOutput = new();
+    private readonly PoseOutput _estimateOutput = new();
+    private readonly float[] _scales;
+
+    /// <summary>Loads a frozen graph (.pb) and prepares the runtime session.</summary>
+    public PoseEstimator(string modelPath, PoseEstimatorOptions? options = null)
+        : this(CreateNetwork(modelPath, options ?? new PoseEstimatorOptions()), options, ownsNetwork: true)
+    {
+    }
+
+    /// <summary>Uses an already created network (any engine).</summary>
+    public PoseEstimator(IPoseNetwork network, PoseEstimatorOptions? options = null, bool ownsNetwork = true)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        Options = options ?? new PoseEstimatorOptions();
+        var model = Options.Model;
+        Width = Options.Width ?? model.DefaultWidth;
+        Height = Options.Height ?? model.DefaultHeight;
+        try
+        {
+            model.ValidateSize(Width, Height);
+            if (Options.ScaleNumber < 1)
+                throw new ArgumentOutOfRangeException(nameof(options), Options.ScaleNumber, "ScaleNumber must be at least 1.");
+            if (Options.ScaleNumber > 1 && (Options.ScaleGap <= 0 || 1 - (Options.ScaleNumber - 1) * Options.ScaleGap <= 0))
+                throw new ArgumentOutOfRangeException(nameof(options), Options.ScaleGap,
+                    $"ScaleGap {Options.ScaleGap} with {Options.ScaleNumber} scales reaches a non-positive scale.");
+            _scales = Enumerable.Range(0, Options.ScaleNumber).Select(i => 1f - i * Options.ScaleGap).ToArray();
+            _decoder = new PafDecoder(Options.Decoder);
+        }
+        catch
+        {
+            if (ownsNetwork) network.Dispose();
+            throw;
+        }
+        _network = network;
+        _ownsNetwork = ownsNetwork;
+    }
+
+    private static GraphPoseNetwork CreateNetwork(string modelPath, PoseEstimatorOptions options)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(modelPath);
+        if (!File.Exists(modelPath))
+            throw new FileNotFoundException($"Model not found: {modelPath}", modelPath);
+        var w = options.Width ?? options.Model.DefaultWidth;
+        var h = options.Height ?? options.Model.DefaultHeight;
+        options.Model.ValidateSize(w, h); // fail before the (slow) graph translation
+        return new GraphPoseNetwork(modelPath, options.Model, new Runtime.GraphSessionOptions { IntraOpThreads = options.IntraOpThreads });
+    }
+
+    public PoseEstimatorOptions Options { get; }
+
+    /// <summary>Network input width.</summary>
+    public int Width { get; }
+
+    /// <summary>Network input height.</summary>
+    public int Height { get; }
+
+    /// <summary>The decoder of <see cref="Estimate"/>/<see cref="Decode"/> (its peaks and grid size describe the last decode).</summary>
+    public PafDecoder Decoder => _decoder;
+
+    /// <summary>Estimates the poses of everyone in a BGR image (8-bit, 1, 3 or 4 channels).</summary>
+    public List<Person> Estimate(Mat image)
+    {
+        using var prepared = Prepare(image);
+        Infer(prepared, _estimateOutput);
+        return Decode(_estimateOutput, prepared.Mapping);
+    }
+
+    /// <summary>Output of the last <see cref="Estimate"/> call (for visualising heatmaps and PAFs).</summary>
+    public PoseOutput LastOutput => _estimateOutput;
+
+    /// <summary>Stage 1: resize (or letterbox) and convert to the network's float input, per scale.</summary>
+    public PreparedImage Prepare(Mat image)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        if (image.IsDisposed || image.Empty() || image.Width <= 0 || image.Height <= 0)
+            throw new ArgumentException("The image is empty (zero size or not decoded).", nameof(image));
+        if (image.Depth() != MatType.CV_8U)
+            throw new ArgumentException($"Expected an 8-bit image, got {image.Type()}.", nameof(image));
+
+        using var bgr = ToBgr(image);
+        var model = Options.Model;
+        using var canvas = new Mat();
+        ImageMapping mapping;
+        if (!Options.KeepAspectRatio)
+        {
+            // tf-pose-estimation resizes with bicubic interpolation.
+            Cv2.Resize(bgr, canvas, new Size(Width, Height), 0, 0, InterpolationFlags.Cubic);
+            mapping = ImageMapping.Stretch(image.Width, image.Height);
+        }
+        else
+        {
+            var s = Math.Min(Width / (double)image.Width, Height / (double)image.Height);
+            var nw = Math.Clamp((int)Math.Round(image.Width * s), 1, Width);
+            var nh = Math.Clamp((int)Math.Round(image.Height * s), 1, Height);
+            int ox = (Width - nw) / 2, oy = (Height - nh) / 2;
+            canvas.Create(Height, Width, MatType.CV_8UC3);
+            canvas.SetTo(Scalar.Black);
+            using (var roi = new Mat(canvas, new Rect(ox, oy, nw, nh)))
+                Cv2.Resize(bgr, roi, new Size(nw, nh), 0, 0, InterpolationFlags.Cubic);
+            float kx = image.Width / (float)nw, ky = image.Height / (float)nh;
+            mapping = new ImageMapping(image.Width, image.Height, Width * kx, Height * ky, -ox * kx, -oy * ky);
+        }
+
+        var inputs = new Mat[_scales.Length];
+        try
+        {
+            for (var i = 0; i < _scales.Length; i++)
+            {
+                using var scaled = new Mat();
+                var src = canvas;
+                if (i > 0)
+                {
+                    var size = new Size(model.RoundToStride((int)(Width * _scales[i])), model.RoundToStride((int)(Height * _scales[i])));
+                    Cv2.Resize(canvas, scaled, size, 0, 0, InterpolationFlags.Cubic);
+                    src = scaled;
+                }
+                using var ordered = model.ChannelOrder == ChannelOrder.Rgb ? src.CvtColor(ColorConversionCodes.BGR2RGB) : src.Clone();
+                var input = new Mat();
+                ordered.ConvertTo(input, MatType.CV_32FC3, model.Scale, -model.Mean * model.Scale);
+                inputs[i] = input;
+            }
+        }
+        catch
+        {
+            foreach (var m in inputs) m?.Dispose();
+            throw;
+        }
+        return new PreparedImage(inputs, mapping);
+    }
+
+    private static Mat ToBgr(Mat image) => image.Channels() switch
+    {
+        3 => image.Clone(),
+        1 => image.CvtColor(ColorConversionCodes.GRAY2BGR),
+        4 => image.CvtColor(ColorConversionCodes.BGRA2BGR),
+        var c => throw new ArgumentException($"Expected a 1, 3 or 4 channel image, got {c} channels."),
+    };
+
+    /// <summary>Stage 2: runs the network (every scale) and leaves the averaged output in <paramref name="output"/>.</summary>
+    public void Infer(PreparedImage input, PoseOutput output)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        _network.Run(input.Inputs[0], output);
+        CheckOutput(output, input.Inputs[0]);
+        if (input.Inputs.Count == 1) return;
+
+        // Multi-scale: bring every scale's output onto the base grid and average (as OpenPose does).
+        var baseData = output.Reset(output.Height, output.Width, output.Channels);
+        for (var i = 1; i < input.Inputs.Count; i++)
+        {
+            _network.Run(input.Inputs[i], _scaleOutput);
+            CheckOutput(_scaleOutput, input.Inputs[i]);
+            AddResized(_scaleOutput, baseData, output.Height, output.Width, output.Channels);
+        }
+        var inv = 1f / input.Inputs.Count;
+        for (var i = 0; i < baseData.Length; i++) baseData[i] *= inv;
+    }
+
+    private void CheckOutput(PoseOutput output, Mat input)
+    {
+        var model = Options.Model;
+        if (output.Channels < model.OutputChannels || output.Height != input.Rows / model.Stride || output.Width != input.Cols / model.Stride)
+            throw new InvalidDataException(
+                $"The network output is {output.Height}x{output.Width}x{output.Channels} for a {input.Cols}x{input.Rows} input; " +
+                $"an OpenPose graph gives {input.Rows / model.Stride}x{input.Cols / model.Stride}x{model.OutputChannels} (19 heatmaps then 38 part affinity fields).");
+    }
+
+    // Bilinear (half-pixel centres) resize of an NHWC map onto dst's grid, accumulated into dst.
+    private static void AddResized(PoseOutput src, Span<float> dst, int h, int w, int c)
+    {
+        var data = src.Data;
+        float sy = src.Height / (float)h, sx = src.Width / (float)w;
+        for (var y = 0; y < h; y++)
+        {
+            var fy = Math.Clamp((y + 0.5f) * sy - 0.5f, 0, src.Height - 1);
+            var y0 = (int)fy; var y1 = Math.Min(y0 + 1, src.Height - 1); var ay = fy - y0;
+            for (var x = 0; x < w; x++)
+            {
+                var fx = Math.Clamp((x + 0.5f) * sx - 0.5f, 0, src.Width - 1);
+                var x0 = (int)fx; var x1 = Math.Min(x0 + 1, src.Width - 1); var ax = fx - x0;
+                int i00 = (y0 * src.Width + x0) * src.Channels, i01 = (y0 * src.Width + x1) * src.Channels;
+                int i10 = (y1 * src.Width + x0) * src.Channels, i11 = (y1 * src.Width + x1) * src.Channels;
+                var o = (y * w + x) * c;
+                for (var ch = 0; ch < c; ch++)
+                {
+                    var top = data[i00 + ch] + (data[i01 + ch] - data[i00 + ch]) * ax;
+                    var bottom = data[i10 + ch] + (data[i11 + ch] - data[i10 + ch]) * ax;
+                    dst[o + ch] += top + (bottom - top) * ay;
+                }
+            }
+        }
+    }
+
+    /// <summary>Stage 3: turns network output into people in image pixels.</summary>
+    public List<Person> Decode(PoseOutput output, ImageMapping mapping) =>
+        _decoder.Decode(output.Data, output.Height, output.Width, output.Channels, mapping,
+            Options.Model.HeatmapOffset, Options.Model.PafOffset);
+
+    public void Dispose()
+    {
+        if (_ownsNetwork) _network.Dispose();
+    }
+}
