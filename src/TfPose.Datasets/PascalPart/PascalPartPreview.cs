@@ -48,7 +48,8 @@ public static class PascalPartPreview
 
     private static void Title(CvMat canvas, Point at, string text)
     {
-        Cv2.Rectangle(canvas, new Rect(at.X, at.Y, Math.Min(canvas.Cols / 2, 8 + 8 * text.Length), 20), Scalar.All(0), -1);
+        var size = Cv2.GetTextSize(text, HersheyFonts.HersheySimplex, 0.45, 1, out _);
+        Cv2.Rectangle(canvas, new Rect(at.X, at.Y, Math.Min(canvas.Cols / 2, size.Width + 8), 20), Scalar.All(0), -1);
         Cv2.PutText(canvas, text, new Point(at.X + 4, at.Y + 15), HersheyFonts.HersheySimplex, 0.45, Scalar.All(255), 1, LineTypes.AntiAlias);
     }
 
