@@ -209,9 +209,11 @@ internal static class ConvConverters
         var input = c.Get(x, Layout.Nchw);
         if (bilinear && c.Type(x) != DataType.DtFloat)
             input = c.Builder.Node("Cast", [input], attributes: ("to", (long)Onnx.TensorProto.Types.DataType.Float));
-        var sizes = c.GetInt64(node.DataInput(1));
+        // Full NCHW sizes: batch and channels from the input at run time, height and width from TensorFlow.
+        var batchAndChannels = c.Builder.Node("Slice", [c.Builder.Node("Shape", [input]), c.Builder.Int64s("start", 0), c.Builder.Int64s("end", 2)]);
+        var sizes = c.Builder.Node("Concat", [batchAndChannels, c.GetInt64(node.DataInput(1))], attributes: ("axis", 0L));
         var output = c.Builder.Node("Resize", [input, "", "", sizes], name: node.Name,
-            attributes: [("mode", bilinear ? "linear" : "nearest"), ("coordinate_transformation_mode", transform), ("nearest_mode", nearestMode), ("axes", new long[] { 2, 3 })]);
+            attributes: [("mode", bilinear ? "linear" : "nearest"), ("coordinate_transformation_mode", transform), ("nearest_mode", nearestMode)]);
         c.Set(node, 0, output, Layout.Nchw);
     }
 }

@@ -1,0 +1,275 @@
+using TfPose.Graph;
+using TfPose.Graph.Proto;
+using TfPose.Tests;
+
+namespace TfPose.Runtime.Tests;
+
+/// <summary>Single TensorFlow ops through the ONNX translation, against values computed here from TensorFlow's definitions.</summary>
+public class SingleOpTests
+{
+    private static float[] Ramp(int n, float scale = 0.1f) => Enumerable.Range(0, n).Select(i => (i % 13 - 6) * scale + i * 0.01f).ToArray();
+
+    private static float[] Run(TfGraphBuilder b, string output, float[] x, params long[] shape)
+    {
+        using var session = new GraphSession(b.Build());
+        using var input = GraphTensor.FromArray(x, shape);
+        using var result = session.Run(new Dictionary<string, GraphTensor> { ["x"] = input }, [output]);
+        return result[0].ToArray<float>();
+    }
+
+    /// <summary>NHWC convolution with TensorFlow's SAME padding (extra padding at the end).</summary>
+    private static float[] ReferenceConv(float[] x, int n, int h, int w, int c, float[] k, int kh, int kw, int cout, int stride, bool depthwise)
+    {
+        var oh = (h + stride - 1) / stride;
+        var ow = (w + stride - 1) / stride;
+        var padTop = Math.Max((oh - 1) * stride + kh - h, 0) / 2;
+        var padLeft = Math.Max((ow - 1) * stride + kw - w, 0) / 2;
+        var oc = depthwise ? c : cout;
+        var y = new float[n * oh * ow * oc];
+        for (var b = 0; b < n; b++)
+        for (var i = 0; i < oh; i++)
+        for (var j = 0; j < ow; j++)
+        for (var o = 0; o < oc; o++)
+        {
+            double sum = 0;
+            for (var di = 0; di < kh; di++)
+            for (var dj = 0; dj < kw; dj++)
+            {
+                var yi = i * stride + di - padTop;
+                var xj = j * stride + dj - padLeft;
+                if (yi < 0 || yi >= h || xj < 0 || xj >= w)
+                    continue;
+                if (depthwise)
+                    sum += x[((b * h + yi) * w + xj) * c + o] * k[(di * kw + dj) * c + o];
+                else
+                    for (var ci = 0; ci < c; ci++)
+                        sum += x[((b * h + yi) * w + xj) * c + ci] * k[((di * kw + dj) * c + ci) * cout + o];
+            }
+            y[((b * oh + i) * ow + j) * oc + o] = (float)sum;
+        }
+        return y;
+    }
+
+    [Theory]
+    [InlineData(1, false)]
+    [InlineData(2, false)]
+    [InlineData(2, true)]
+    public void Conv2D_and_depthwise_match_direct_convolution(int stride, bool depthwise)
+    {
+        const int h = 7, w = 6, c = 3, cout = 4;
+        var b = new TfGraphBuilder();
+        b.Placeholder("x", 2, h, w, c);
+        var k = Ramp(3 * 3 * c * (depthwise ? 1 : cout), 0.05f);
+        b.Const("k", k, 3, 3, c, depthwise ? 1 : cout);
+        var conv = b.Op("conv", depthwise ? "DepthwiseConv2dNative" : "Conv2D", "x", "k");
+        conv.Attr["strides"] = TfGraphBuilder.Ints(1, stride, stride, 1);
+        conv.Attr["padding"] = TfGraphBuilder.Str("SAME");
+        var x = Ramp(2 * h * w * c);
+        var expected = ReferenceConv(x, 2, h, w, c, k, 3, 3, cout, stride, depthwise);
+        var actual = Run(b, "conv", x, 2, h, w, c);
+        Assert.Equal(expected.Length, actual.Length);
+        for (var i = 0; i < expected.Length; i++)
+            Assert.Equal(expected[i], actual[i], 4);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void FusedBatchNorm_in_training_mode_normalises_with_batch_statistics(int batch)
+    {
+        const int h = 3, w = 4, c = 2;
+        var b = new TfGraphBuilder();
+        b.Placeholder("x", batch, h, w, c);
+        b.Const("scale", [2f, 0.5f], 2);
+        b.Const("offset", [1f, -1f], 2);
+        b.Const("empty", [], 0);
+        var bn = b.Op("bn", "FusedBatchNorm", "x", "scale", "offset", "empty", "empty");
+        bn.Attr["is_training"] = new AttrValue { B = true };
+        bn.Attr["epsilon"] = new AttrValue { F = 0.001f };
+        var x = Ramp(batch * h * w * c, 0.7f);
+        var actual = Run(b, "bn", x, batch, h, w, c);
+        float[] scale = [2f, 0.5f];
+        float[] offset = [1f, -1f];
+        for (var ch = 0; ch < c; ch++)
+        {
+            var values = Enumerable.Range(0, batch * h * w).Select(p => (double)x[p * c + ch]).ToArray();
+            var mean = values.Average();
+            var variance = values.Select(v => (v - mean) * (v - mean)).Average(); // biased, as TensorFlow normalises
+            for (var p = 0; p < values.Length; p++)
+            {
+                var expected = (values[p] - mean) / Math.Sqrt(variance + 0.001) * scale[ch] + offset[ch];
+                Assert.Equal(expected, actual[p * c + ch], 3);
+            }
+        }
+    }
+
+    [Fact]
+    public void FusedBatchNorm_in_inference_mode_uses_the_given_moments()
+    {
+        var b = new TfGraphBuilder();
+        b.Placeholder("x", 1, 2, 2, 2);
+        b.Const("scale", [2f, 1f], 2);
+        b.Const("offset", [0.5f, 0f], 2);
+        b.Const("mean", [1f, -1f], 2);
+        b.Const("var", [4f, 0.25f], 2);
+        var bn = b.Op("bn", "FusedBatchNormV3", "x", "scale", "offset", "mean", "var");
+        bn.Attr["is_training"] = new AttrValue { B = false };
+        bn.Attr["epsilon"] = new AttrValue { F = 0f };
+        float[] x = [3, 0, 1, -1, 5, 1, -1, -2];
+        var y = Run(b, "bn", x, 1, 2, 2, 2);
+        // channel 0: (x-1)/2*2+0.5 ; channel 1: (x+1)/0.5
+        float[] expected = [2.5f, 2f, 0.5f, 0f, 4.5f, 4f, -1.5f, -2f];
+        Assert.Equal(expected, y);
+    }
+
+    /// <summary>TensorFlow's resize_bilinear source coordinate, from its definition.</summary>
+    private static float[] ReferenceBilinear(float[] x, int h, int w, int oh, int ow, bool alignCorners, bool halfPixel)
+    {
+        float Scale(int i, int o) => alignCorners && o > 1 ? (i - 1f) / (o - 1) : (float)i / o;
+        var sy = Scale(h, oh);
+        var sx = Scale(w, ow);
+        var y = new float[oh * ow];
+        for (var i = 0; i < oh; i++)
+        for (var j = 0; j < ow; j++)
+        {
+            var fy = halfPixel ? (i + 0.5f) * sy - 0.5f : i * sy;
+            var fx = halfPixel ? (j + 0.5f) * sx - 0.5f : j * sx;
+            var y0 = (int)Math.Floor(fy);
+            var x0 = (int)Math.Floor(fx);
+            var ly = fy - y0;
+            var lx = fx - x0;
+            int Cy(int v) => Math.Clamp(v, 0, h - 1);
+            int Cx(int v) => Math.Clamp(v, 0, w - 1);
+            float At(int r, int c) => x[Cy(r) * w + Cx(c)];
+            var top = At(y0, x0) + (At(y0, x0 + 1) - At(y0, x0)) * lx;
+            var bottom = At(y0 + 1, x0) + (At(y0 + 1, x0 + 1) - At(y0 + 1, x0)) * lx;
+            y[i * ow + j] = top + (bottom - top) * ly;
+        }
+        return y;
+    }
+
+    [Theory]
+    [InlineData(false, false, 7, 5)]
+    [InlineData(true, false, 7, 5)]
+    [InlineData(false, true, 7, 5)]
+    [InlineData(false, false, 2, 3)]
+    [InlineData(false, true, 2, 2)]
+    public void ResizeBilinear_follows_tensorflow_coordinate_modes(bool alignCorners, bool halfPixel, int oh, int ow)
+    {
+        const int h = 3, w = 4;
+        var b = new TfGraphBuilder();
+        b.Placeholder("x", 1, h, w, 1);
+        b.ConstInt("size", [oh, ow], 2);
+        var resize = b.Op("resize", "ResizeBilinear", "x", "size");
+        resize.Attr["align_corners"] = new AttrValue { B = alignCorners };
+        resize.Attr["half_pixel_centers"] = new AttrValue { B = halfPixel };
+        var x = Ramp(h * w, 1f);
+        var expected = ReferenceBilinear(x, h, w, oh, ow, alignCorners, halfPixel);
+        var actual = Run(b, "resize", x, 1, h, w, 1);
+        for (var i = 0; i < expected.Length; i++)
+            Assert.Equal(expected[i], actual[i], 4);
+    }
+
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    public void ResizeNearestNeighbor_follows_tensorflow_coordinate_modes(bool alignCorners, bool halfPixel)
+    {
+        const int h = 3, w = 5, oh = 7, ow = 4;
+        var b = new TfGraphBuilder();
+        b.Placeholder("x", 1, h, w, 1);
+        b.ConstInt("size", [oh, ow], 2);
+        var resize = b.Op("resize", "ResizeNearestNeighbor", "x", "size");
+        resize.Attr["align_corners"] = new AttrValue { B = alignCorners };
+        resize.Attr["half_pixel_centers"] = new AttrValue { B = halfPixel };
+        var x = Enumerable.Range(0, h * w).Select(i => (float)i).ToArray();
+        var actual = Run(b, "resize", x, 1, h, w, 1);
+        int Source(int o, int inSize, int outSize)
+        {
+            var scale = alignCorners && outSize > 1 ? (inSize - 1f) / (outSize - 1) : (float)inSize / outSize;
+            var v = halfPixel ? (int)Math.Floor((o + 0.5f) * scale) : alignCorners ? (int)MathF.Round(o * scale, MidpointRounding.AwayFromZero) : (int)Math.Floor(o * scale);
+            return Math.Min(v, inSize - 1);
+        }
+        for (var i = 0; i < oh; i++)
+        for (var j = 0; j < ow; j++)
+            Assert.Equal(x[Source(i, h, oh) * w + Source(j, w, ow)], actual[i * ow + j]);
+    }
+
+    [Fact]
+    public void Runtime_sized_resize_from_shape_and_strided_slice()
+    {
+        // The pose graph's pattern: resize one tensor to the spatial size of another, read at run time.
+        var b = new TfGraphBuilder();
+        b.Placeholder("x", 1, -1, -1, 1);
+        b.Const("k", [1f], 1, 1, 1, 1);
+        var pool = b.Op("pool", "MaxPool", "x");
+        pool.Attr["ksize"] = TfGraphBuilder.Ints(1, 2, 2, 1);
+        pool.Attr["strides"] = TfGraphBuilder.Ints(1, 2, 2, 1);
+        pool.Attr["padding"] = TfGraphBuilder.Str("VALID");
+        var shape = b.Op("shape", "Shape", "x");
+        shape.Attr["out_type"] = new AttrValue { Type = DataType.DtInt32 };
+        b.ConstInt("b", [1], 1);
+        b.ConstInt("e", [3], 1);
+        b.ConstInt("s", [1], 1);
+        var slice = b.Op("hw", "StridedSlice", "shape", "b", "e", "s");
+        slice.Attr["Index"] = new AttrValue { Type = DataType.DtInt32 };
+        var resize = b.Op("up", "ResizeBilinear", "pool", "hw");
+        resize.Attr["align_corners"] = new AttrValue { B = false };
+        float[] x = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16];
+        var y = Run(b, "up", x, 1, 4, 4, 1);
+        // max pool -> [[6,8],[14,16]], then asymmetric bilinear x2
+        float[] expected = [6, 7, 8, 8, 10, 11, 12, 12, 14, 15, 16, 16, 14, 15, 16, 16];
+        Assert.Equal(expected, y);
+        var y2 = Run(b, "up", Enumerable.Range(1, 36).Select(i => (float)i).ToArray(), 1, 6, 6, 1);
+        Assert.Equal(36, y2.Length);
+    }
+
+    [Fact]
+    public void Average_pool_with_same_padding_excludes_the_padding()
+    {
+        var b = new TfGraphBuilder();
+        b.Placeholder("x", 1, 3, 3, 1);
+        var pool = b.Op("pool", "AvgPool", "x");
+        pool.Attr["ksize"] = TfGraphBuilder.Ints(1, 2, 2, 1);
+        pool.Attr["strides"] = TfGraphBuilder.Ints(1, 2, 2, 1);
+        pool.Attr["padding"] = TfGraphBuilder.Str("SAME");
+        var y = Run(b, "pool", [1, 2, 3, 4, 5, 6, 7, 8, 9], 1, 3, 3, 1);
+        Assert.Equal([3f, 4.5f, 7.5f, 9f], y);
+    }
+
+    [Fact]
+    public void Concat_mean_and_bias_after_a_convolution_keep_tensorflow_axes()
+    {
+        var b = new TfGraphBuilder();
+        b.Placeholder("x", 1, 2, 3, 2);
+        b.Const("k", [1, 0, 0, 1], 1, 1, 2, 2); // identity 1x1 conv: output stays channels-first inside
+        var conv = b.Op("conv", "Conv2D", "x", "k");
+        conv.Attr["strides"] = TfGraphBuilder.Ints(1, 1, 1, 1);
+        conv.Attr["padding"] = TfGraphBuilder.Str("VALID");
+        b.Const("bias", [10, 20], 2);
+        b.Op("biased", "BiasAdd", "conv", "bias");
+        b.ConstInt("axis", [3]);
+        b.Op("cat", "ConcatV2", "biased", "x", "axis").Attr["N"] = new AttrValue { I = 2 };
+        b.ConstInt("axes", [1, 2], 2);
+        b.Op("mean", "Mean", "cat", "axes").Attr["keep_dims"] = new AttrValue { B = false };
+        var x = Enumerable.Range(0, 12).Select(i => (float)i).ToArray();
+        var y = Run(b, "mean", x, 1, 2, 3, 2);
+        // channel means of x: even entries 0..10 -> 5, odd 1..11 -> 6
+        Assert.Equal([15f, 26f, 5f, 6f], y);
+    }
+
+    [Fact]
+    public void Unsupported_ops_are_all_listed_with_node_names()
+    {
+        var b = new TfGraphBuilder();
+        b.Placeholder("x", 1, 4);
+        b.Op("a", "FancyOp", "x");
+        b.Op("b", "OtherOp", "a");
+        b.Op("c", "FancyOp", "b");
+        var error = Assert.Throws<GraphFormatException>(() => new GraphSession(b.Build()));
+        Assert.Contains("3 node(s)", error.Message);
+        Assert.Contains("FancyOp (a, c)", error.Message);
+        Assert.Contains("OtherOp (b)", error.Message);
+    }
+}
