@@ -369,6 +369,102 @@ public class Model : Layer
         return history;
     }
 
+    // ----- Save and load -----
+
+    /// <summary>Weights keyed "layer/weight"; layers of nested models get the model's name as a prefix.</summary>
+    private IEnumerable<(string Key, Layer Layer, int Index, Weight Weight)> NamedWeights()
+    {
+        EnsureGraph();
+        var seen = new HashSet<Weight>(ReferenceEqualityComparer.Instance);
+        foreach (var item in NamedWeights(""))
+            if (seen.Add(item.Weight))
+                yield return item;
+    }
+
+    private IEnumerable<(string Key, Layer Layer, int Index, Weight Weight)> NamedWeights(string prefix)
+    {
+        EnsureGraph();
+        foreach (var l in _layers)
+        {
+            if (l is Model m)
+            {
+                foreach (var item in m.NamedWeights(prefix + m.Name + "/"))
+                    yield return item;
+                continue;
+            }
+            for (int i = 0; i < l.Weights.Count; i++)
+                yield return ($"{prefix}{l.Name}/{l.Weights[i].Name}", l, i, l.Weights[i]);
+        }
+    }
+
+    /// <summary>
+    /// Saves all weights (Keras layouts) as a safetensors file; with <paramref name="includeOptimizer"/> also the
+    /// optimizer's moments and iteration count, so training resumes exactly (a checkpoint).
+    /// </summary>
+    public void SaveWeights(string path, bool includeOptimizer = false, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        var meta = new Dictionary<string, string> { ["format"] = "tfpose-keras-weights-1", ["model"] = Name };
+        foreach (var (k, v) in metadata ?? new Dictionary<string, string>()) meta[k] = v;
+        var list = new List<(string, Tensor)>();
+        var owned = new List<Tensor>();
+        try
+        {
+            foreach (var (key, layer, _, w) in NamedWeights())
+            {
+                var t = layer.ToKerasLayout(w, w.Value);
+                if (!ReferenceEquals(t, w.Value))
+                    owned.Add(t); // a permuted view; never dispose the weight itself
+                list.Add((key, t));
+                if (includeOptimizer && _optimizer is not null && _optimizer.HasSlots(w))
+                {
+                    var slots = _optimizer.Slots(w);
+                    for (int s = 0; s < slots.Length; s++)
+                        list.Add(($"optimizer/{key}/slot{s}", slots[s]));
+                }
+            }
+            if (includeOptimizer && _optimizer is not null)
+                meta["optimizer.iterations"] = _optimizer.Iterations.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            WeightsFile.Write(path, list, meta);
+        }
+        finally
+        {
+            foreach (var t in owned) t.Dispose();
+        }
+    }
+
+    /// <summary>Loads weights saved by <see cref="SaveWeights"/> (matched by layer and weight name); returns the metadata.</summary>
+    public IReadOnlyDictionary<string, string> LoadWeights(string path)
+    {
+        var (tensors, meta) = WeightsFile.Read(path);
+        try
+        {
+            using var _ = no_grad();
+            foreach (var (key, layer, _, w) in NamedWeights())
+            {
+                if (!tensors.TryGetValue(key, out var t))
+                    throw new InvalidDataException($"{path}: no weight '{key}' for model '{Name}'.");
+                using var stored = layer.FromKerasLayout(w, t);
+                if (!stored.shape.SequenceEqual(w.Value.shape))
+                    throw new InvalidDataException($"{path}: weight '{key}' has shape [{string.Join(", ", t.shape)}], the model expects Keras shape [{string.Join(", ", layer.ToKerasLayout(w, w.Value).shape)}].");
+                w.Value.copy_(stored);
+                if (_optimizer is not null && tensors.ContainsKey($"optimizer/{key}/slot0"))
+                {
+                    var slots = _optimizer.Slots(w);
+                    for (int s = 0; s < slots.Length; s++)
+                        if (tensors.TryGetValue($"optimizer/{key}/slot{s}", out var st))
+                            slots[s].copy_(st);
+                }
+            }
+            if (_optimizer is not null && meta.TryGetValue("optimizer.iterations", out var it))
+                _optimizer.Iterations = long.Parse(it, System.Globalization.CultureInfo.InvariantCulture);
+            return meta;
+        }
+        finally
+        {
+            foreach (var t in tensors.Values) t.Dispose();
+        }
+    }
+
     // ----- Summary -----
 
     /// <summary>Keras-style table of layers, output shapes and parameter counts.</summary>
