@@ -1,0 +1,160 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using OpenCvSharp;
+
+namespace TfPose.Pose;
+
+/// <summary>What to write while processing a video.</summary>
+public sealed record PoseVideoOptions
+{
+    /// <summary>Annotated video to write (.avi = MJPG, .mp4 = mp4v); null = none.</summary>
+    public string? OutputVideo { get; init; }
+
+    /// <summary>Folder for one OpenPose JSON per frame (<c>{name}_{frame:000000000000}_keypoints.json</c>); null = none.</summary>
+    public string? JsonDirectory { get; init; }
+
+    /// <summary>Prefix of the per-frame JSON files.</summary>
+    public string JsonPrefix { get; init; } = "frame";
+
+    /// <summary>Frames queued between stages; small, so memory stays bounded.</summary>
+    public int QueueCapacity { get; init; } = 2;
+}
+
+/// <summary>Progress of a video run.</summary>
+public readonly record struct PoseVideoProgress(int FramesDone, int FrameCount, double FramesPerSecond);
+
+/// <summary>Summary of a video run.</summary>
+public sealed record PoseVideoResult(int Frames, int People, TimeSpan Elapsed, bool Cancelled)
+{
+    public double FramesPerSecond => Elapsed.TotalSeconds > 0 ? Frames / Elapsed.TotalSeconds : 0;
+}
+
+/// <summary>
+/// Runs pose estimation over a video as a three-stage pipeline — decode + preprocess, inference,
+/// post-processing + rendering + writing — with bounded queues between stages so they overlap.
+/// Cancelling stops reading; frames already in flight are finished and the outputs are closed
+/// properly, so what is done is written.
+/// </summary>
+public static class PoseVideo
+{
+    public static async Task<PoseVideoResult> ProcessAsync(string input, PoseEstimator estimator, PoseVideoOptions options,
+        IProgress<PoseVideoProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(estimator);
+        ArgumentNullException.ThrowIfNull(options);
+        using var capture = int.TryParse(input, out var camera) && !File.Exists(input) ? new VideoCapture(camera) : new VideoCapture(input);
+        if (!capture.IsOpened())
+            throw new IOException($"{input}: cannot open the video (missing file, unsupported codec, or no such camera).");
+        var fps = capture.Fps is > 0 and < 1000 ? capture.Fps : 30;
+        var frameCount = Math.Max(0, capture.FrameCount);
+        int width = capture.FrameWidth, height = capture.FrameHeight;
+
+        VideoWriter? writer = null;
+        if (options.OutputVideo is { } outPath)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(outPath))!);
+            FourCC fourcc = Path.GetExtension(outPath).ToLowerInvariant() switch
+            {
+                ".avi" => FourCC.MJPG,
+                ".mp4" => FourCC.FromString("mp4v"),
+                var e => throw new ArgumentException($"{outPath}: unsupported video extension '{e}'; use .avi (MJPG) or .mp4 (mp4v)."),
+            };
+            writer = new VideoWriter(outPath, fourcc, fps, new Size(width, height));
+            if (!writer.IsOpened())
+            {
+                writer.Dispose();
+                throw new IOException($"{outPath}: cannot create the video writer.");
+            }
+        }
+        if (options.JsonDirectory is { } jsonDir) Directory.CreateDirectory(jsonDir);
+
+        var capacity = Math.Max(1, options.QueueCapacity);
+        var decoded = Channel.CreateBounded<(int Index, Mat Frame, PreparedImage Input)>(capacity);
+        var inferred = Channel.CreateBounded<(int Index, Mat Frame, PreparedImage Input, PoseOutput Output)>(capacity);
+        // Output buffers circulate: one per frame that can be in flight after inference.
+        var buffers = Channel.CreateUnbounded<PoseOutput>();
+        for (var i = 0; i < capacity + 2; i++) buffers.Writer.TryWrite(new PoseOutput());
+
+        var stopwatch = Stopwatch.StartNew();
+        var cancelled = false;
+
+        var reader = Task.Run(async () =>
+        {
+            try
+            {
+                for (var index = 0; ; index++)
+                {
+                    if (cancellationToken.IsCancellationRequested) { cancelled = true; break; }
+                    var frame = new Mat();
+                    if (!capture.Read(frame) || frame.Empty()) { frame.Dispose(); break; }
+                    PreparedImage prepared;
+                    try { prepared = estimator.Prepare(frame); }
+                    catch { frame.Dispose(); throw; }
+                    await decoded.Writer.WriteAsync((index, frame, prepared), CancellationToken.None).ConfigureAwait(false);
+                }
+                decoded.Writer.Complete();
+            }
+            catch (Exception e)
+            {
+                decoded.Writer.Complete(e);
+            }
+        }, CancellationToken.None);
+
+        var inference = Task.Run(async () =>
+        {
+            try
+            {
+                await foreach (var item in decoded.Reader.ReadAllAsync().ConfigureAwait(false))
+                {
+                    var output = await buffers.Reader.ReadAsync().ConfigureAwait(false);
+                    try { estimator.Infer(item.Input, output); }
+                    catch { item.Frame.Dispose(); item.Input.Dispose(); throw; }
+                    await inferred.Writer.WriteAsync((item.Index, item.Frame, item.Input, output)).ConfigureAwait(false);
+                }
+                inferred.Writer.Complete();
+            }
+            catch (Exception e)
+            {
+                inferred.Writer.Complete(e);
+                // Unblock the reader if it waits on a full queue.
+                while (decoded.Reader.TryRead(out var left)) { left.Frame.Dispose(); left.Input.Dispose(); }
+            }
+        }, CancellationToken.None);
+
+        int done = 0, people = 0;
+        try
+        {
+            await foreach (var item in inferred.Reader.ReadAllAsync().ConfigureAwait(false))
+            {
+                using (item.Frame)
+                using (item.Input)
+                {
+                    var found = estimator.Decode(item.Output, item.Input.Mapping);
+                    buffers.Writer.TryWrite(item.Output);
+                    people += found.Count;
+                    if (writer is not null)
+                    {
+                        PoseRenderer.Draw(item.Frame, found);
+                        writer.Write(item.Frame);
+                    }
+                    if (options.JsonDirectory is { } dir)
+                        PoseJson.WriteOpenPose(Path.Combine(dir, $"{options.JsonPrefix}_{item.Index:D12}_keypoints.json"), found);
+                    done++;
+                    progress?.Report(new PoseVideoProgress(done, frameCount, done / Math.Max(1e-9, stopwatch.Elapsed.TotalSeconds)));
+                }
+            }
+        }
+        finally
+        {
+            // Drain on failure so the stages can finish and nothing native leaks.
+            while (inferred.Reader.TryRead(out var left)) { left.Frame.Dispose(); left.Input.Dispose(); }
+            while (decoded.Reader.TryRead(out var left)) { left.Frame.Dispose(); left.Input.Dispose(); }
+            try { await Task.WhenAll(reader, inference).ConfigureAwait(false); } catch { /* already surfaced below */ }
+            writer?.Release();
+            writer?.Dispose();
+        }
+        await reader.ConfigureAwait(false);
+        await inference.ConfigureAwait(false);
+        return new PoseVideoResult(done, people, stopwatch.Elapsed, cancelled);
+    }
+}
