@@ -16,7 +16,7 @@ namespace TfPose.Datasets.Tests.Mat;
 public class MatFuzzTests(ITestOutputHelper output)
 {
     private const int Seed = 20260125;
-    private const int Cases = 1500;
+    private const int Cases = 1200;
     private static readonly MatReadOptions Options = new() { MaxDecompressedBytes = 64 << 20 };
 
     [Fact]
