@@ -1,0 +1,55 @@
+using System.CommandLine;
+using Spectre.Console;
+using TfPose.Pose;
+
+namespace TfPose.Cli.Commands;
+
+internal static class ModelsCommands
+{
+    public static Command Create()
+    {
+        var models = new Command("models", "Known pose graphs and the local model folder (TFPOSE_MODELS, default ~/.tfpose/models).");
+        var list = new Command("list", "List the known pose graphs and whether they are downloaded.");
+        list.SetAction(_ =>
+        {
+            var store = new ModelStore();
+            var table = new Table().AddColumns("name", "kind", "input", "sha-256", "source", "local");
+            foreach (var m in ModelStore.Known)
+                table.AddRow(Markup.Escape(m.Name), m.Kind.ToString(), $"{m.Width}x{m.Height}", m.Sha256 ?? "(not pinned)",
+                    Markup.Escape(m.Url.ToString()), store.IsDownloaded(m) ? Markup.Escape(store.PathOf(m)) : "-");
+            AnsiConsole.Write(table);
+            Console.WriteLine($"model folder: {store.Directory}");
+            return 0;
+        });
+        var name = new Argument<string>("NAME") { Description = "Model name from 'tfpose models list'." };
+        var download = new Command("download", "Download a known model (resumable, SHA-256 checked, never a partial file under the final name).");
+        download.Add(name);
+        download.SetAction(async (parseResult, ct) =>
+        {
+            var n = parseResult.GetValue(name)!;
+            var model = ModelStore.Find(n) ?? throw new ArgumentException(
+                $"Unknown model '{n}'; known: {string.Join(", ", ModelStore.Known.Select(m => m.Name))}.");
+            var store = new ModelStore();
+            using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(30) };
+            (string Path, string Sha256) result = default;
+            await AnsiConsole.Progress()
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new DownloadedColumn(), new TransferSpeedColumn())
+                .StartAsync(async ctx =>
+                {
+                    var task = ctx.AddTask(Markup.Escape(model.Name), maxValue: 1);
+                    var progress = new Progress<DownloadProgress>(p =>
+                    {
+                        if (p.Total is { } t) { task.MaxValue = t; task.Value = p.Received; } else task.IsIndeterminate = true;
+                    });
+                    result = await store.DownloadAsync(model, http, progress, ct);
+                    task.Value = task.MaxValue;
+                });
+            Console.WriteLine($"{result.Path}");
+            Console.WriteLine(model.Sha256 is null ? $"sha-256 {result.Sha256} (the source pins none; not verified)" : $"sha-256 {result.Sha256} verified");
+            return 0;
+        });
+        models.Add(list);
+        models.Add(download);
+        return models;
+    }
+}

@@ -1,0 +1,72 @@
+using System.CommandLine;
+using System.Diagnostics;
+using OpenCvSharp;
+using TfPose.Pose;
+
+namespace TfPose.Cli.Commands;
+
+internal static class PoseBenchCommand
+{
+    public static Command Create()
+    {
+        var model = PoseCommands.ModelOption();
+        var size = PoseCommands.SizeOption();
+        var image = new Option<string>("--image") { Description = "Image to benchmark on (e.g. ../shared/data/images/p2.jpg).", Required = true };
+        var iterations = new Option<int>("--iterations") { Description = "Timed repetitions.", DefaultValueFactory = _ => 100 };
+        var frames = new Option<int>("--frames") { Description = "Frames of the generated video for the end-to-end run.", DefaultValueFactory = _ => 120 };
+        var bench = new Command("pose", "Pose pipeline: post-processing median and end-to-end frames/s on a video.");
+        foreach (var o in new Option[] { model, size, image, iterations, frames }) bench.Add(o);
+        bench.SetAction(async (parseResult, ct) =>
+        {
+            var options = PoseCommands.EstimatorOptions(parseResult.GetValue(size)!, 4f);
+            using var estimator = new PoseEstimator(new ModelStore().Resolve(parseResult.GetValue(model)!), options);
+            var path = parseResult.GetValue(image)!;
+            using var mat = Cv2.ImRead(path, ImreadModes.Color);
+            if (mat.Empty()) throw new InvalidDataException($"{path}: cannot read the image.");
+            var n = Math.Max(1, parseResult.GetValue(iterations));
+
+            using var prepared = estimator.Prepare(mat);
+            var output = new PoseOutput();
+            var infer = new List<double>();
+            var post = new List<double>();
+            var people = 0;
+            for (var i = 0; i < 5; i++) { estimator.Infer(prepared, output); people = estimator.Decode(output, prepared.Mapping).Count; }
+            var sw = new Stopwatch();
+            for (var i = 0; i < n; i++)
+            {
+                ct.ThrowIfCancellationRequested();
+                sw.Restart(); estimator.Infer(prepared, output); infer.Add(sw.Elapsed.TotalMilliseconds);
+                sw.Restart(); estimator.Decode(output, prepared.Mapping); post.Add(sw.Elapsed.TotalMilliseconds);
+            }
+            Console.WriteLine($"image {path} {mat.Width}x{mat.Height}, network {estimator.Width}x{estimator.Height}, output {output.Height}x{output.Width}x{output.Channels}, grid {estimator.Decoder.UpsampledWidth}x{estimator.Decoder.UpsampledHeight}, {people} people");
+            Console.WriteLine($"post-processing (upsample+smooth+peaks+assembly): median {Median(post):F3} ms, p90 {Percentile(post, 0.9):F3} ms");
+            Console.WriteLine($"inference: median {Median(infer):F2} ms, p90 {Percentile(infer, 0.9):F2} ms");
+
+            // End to end on a video at the network size: decode, inference and post-processing overlapped.
+            var dir = Directory.CreateTempSubdirectory("tfpose-bench-").FullName;
+            try
+            {
+                var video = Path.Combine(dir, "bench.avi");
+                using (var writer = new VideoWriter(video, FourCC.MJPG, 30, new Size(estimator.Width, estimator.Height)))
+                using (var frame = mat.Resize(new Size(estimator.Width, estimator.Height)))
+                    for (var i = 0; i < parseResult.GetValue(frames); i++) writer.Write(frame);
+                var result = await PoseVideo.ProcessAsync(video, estimator, new PoseVideoOptions { OutputVideo = Path.Combine(dir, "out.avi") }, null, ct);
+                Console.WriteLine($"end-to-end video ({result.Frames} frames {estimator.Width}x{estimator.Height}, rendered MJPG out): {result.FramesPerSecond:F1} frames/s");
+            }
+            finally
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+            return 0;
+        });
+        return bench;
+    }
+
+    private static double Median(List<double> v) => Percentile(v, 0.5);
+
+    private static double Percentile(List<double> v, double p)
+    {
+        var s = v.Order().ToList();
+        return s[Math.Min(s.Count - 1, (int)(p * s.Count))];
+    }
+}
