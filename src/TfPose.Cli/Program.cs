@@ -6,6 +6,8 @@ var root = new RootCommand("TfPose: run frozen TensorFlow graphs, estimate poses
 
 // One line per command group; each group lives in its own file under Commands/.
 root.Add(GraphCommands.Create());
+root.Add(PoseCommands.Create());
+root.Add(ModelsCommands.Create());
 
 var data = new Command("data", "Inspect and convert datasets (Fashion-MNIST, CamVid, PASCAL-Part, MAT files).");
 root.Add(data);
@@ -15,5 +17,6 @@ data.Add(PascalPartCommands.Create());
 
 var bench = new Command("bench", "Benchmarks: median/p90 latency and throughput on this machine.");
 root.Add(bench);
+bench.Add(PoseBenchCommand.Create());
 
 return await CliRunner.InvokeAsync(root, args);
