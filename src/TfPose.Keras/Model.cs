@@ -369,6 +369,18 @@ public class Model : Layer
         return history;
     }
 
+    internal IReadOnlyList<Node> Nodes { get { EnsureGraph(); return _nodes; } }
+
+    /// <summary>
+    /// Writes the model as a frozen TensorFlow GraphDef (binary .pb) for TensorFlow, OpenCV DNN or the project's
+    /// graph runtime: Placeholder <paramref name="inputName"/> (NHWC, any batch) to Identity <paramref name="outputName"/>.
+    /// </summary>
+    public void ExportGraphDef(string path, string inputName = "input", string outputName = "output")
+    {
+        var graph = GraphDefExporter.Export(this, inputName, outputName);
+        TfPose.Graph.AtomicFile.Write(path, s => Google.Protobuf.MessageExtensions.WriteTo(graph, s));
+    }
+
     // ----- Save and load -----
 
     /// <summary>Weights keyed "layer/weight"; layers of nested models get the model's name as a prefix.</summary>
