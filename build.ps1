@@ -92,11 +92,12 @@ function Invoke-Test {
 function Invoke-Demo {
     $model = Join-Path $Shared 'data/models/openpose-mobilenet-v2-small/graph_opt.pb'
     $image = Join-Path $Shared 'data/images/p1.jpg'
-    if (-not (Test-Path $model)) { throw "Demo model not found: $model (set TFPOSE_SHARED to the shared data folder)" }
+    if (-not (Test-Path $model)) { throw "Demo model not found: $model (set TFPOSE_SHARED to the shared data folder, or run: tfpose models download openpose-mobilenet-v2-small)" }
     $out = Join-Path $Root 'artifacts/demo'
     New-Item -ItemType Directory -Force -Path $out | Out-Null
-    Invoke-Native 'tfpose graph inspect' { & dotnet run --project $Cli -c $Configuration --no-build -- graph inspect $model --input-shape 'image=1x368x432x3' }
-    Invoke-Native 'tfpose graph run' { & dotnet run --project $Cli -c $Configuration --no-build -- graph run $model --input "image=$image" --size 432x368 --out (Join-Path $out 'p1-output.npy') }
+    # Pose estimation on a sample image: writes p1_rendered.png and p1_keypoints.json (OpenPose JSON).
+    Invoke-Native 'tfpose pose' { & dotnet run --project $Cli -c $Configuration --no-build -- pose $image --model $model --size 432x368 --out $out --json --render }
+    Write-Host "Demo output: $(Join-Path $out 'p1_rendered.png'), $(Join-Path $out 'p1_keypoints.json')"
 }
 
 switch ($Task) {
