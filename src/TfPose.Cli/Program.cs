@@ -6,6 +6,7 @@ var root = new RootCommand("TfPose: run frozen TensorFlow graphs, estimate poses
 
 // One line per command group; each group lives in its own file under Commands/.
 root.Add(GraphCommands.Create());
+root.Add(GanCommands.Create());
 root.Add(PoseCommands.Create());
 root.Add(ModelsCommands.Create());
 
@@ -17,6 +18,7 @@ data.Add(PascalPartCommands.Create());
 
 var bench = new Command("bench", "Benchmarks: median/p90 latency and throughput on this machine.");
 root.Add(bench);
+bench.Add(GanCommands.Bench());
 bench.Add(PoseBenchCommand.Create());
 
 return await CliRunner.InvokeAsync(root, args);

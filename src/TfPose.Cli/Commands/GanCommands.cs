@@ -1,0 +1,178 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Spectre.Console;
+using TfPose.Datasets.FashionMnist;
+using TfPose.Gan;
+using static TorchSharp.torch;
+
+namespace TfPose.Cli.Commands;
+
+/// <summary><c>tfpose gan train|sample|export|eval</c> and <c>tfpose bench gan</c>.</summary>
+internal static class GanCommands
+{
+    private static Option<string> DataOption() => new("--data") { Description = "Fashion-MNIST folder (IDX files).", DefaultValueFactory = _ => "../shared/data/fashion-mnist" };
+    private static Option<string> CheckpointOption() => new("--checkpoint") { Description = "Checkpoint folder (a run's checkpoint/ folder).", Required = true };
+
+    public static Command Create()
+    {
+        var gan = new Command("gan", "Train, sample, export and evaluate the reference Fashion-MNIST GAN.");
+        gan.Add(Train());
+        gan.Add(Sample());
+        gan.Add(Export());
+        gan.Add(Eval());
+        return gan;
+    }
+
+    private static Command Train()
+    {
+        var data = DataOption();
+        var epochs = new Option<int>("--epochs") { Description = "Epochs (the reference trains 400; sample grids at 1 and every --sample-every).", DefaultValueFactory = _ => 50 };
+        var batch = new Option<int>("--batch-size") { Description = "Batch size.", DefaultValueFactory = _ => 128 };
+        var outDir = new Option<string>("--out") { Description = "Run folder: grids, loss.png, losses.csv, checkpoint/, generator.pb. Re-running resumes from its checkpoint.", DefaultValueFactory = _ => "gan-run" };
+        var realLabel = new Option<float>("--real-label") { Description = "Label of real images for the discriminator (1.0 as the reference; 0.9 = one-sided label smoothing).", DefaultValueFactory = _ => 1.0f };
+        var every = new Option<int>("--sample-every") { Description = "Write a 10x10 sample grid every N epochs.", DefaultValueFactory = _ => 20 };
+        var seed = new Option<int>("--seed") { Description = "Seed for weights, noise, dropout and shuffling.", DefaultValueFactory = _ => 0 };
+        var noFd = new Option<bool>("--no-fid") { Description = "Skip the per-epoch Fréchet distance (and the classifier it needs)." };
+        var limit = new Option<int?>("--limit") { Description = "Use only the first N training images." };
+        var cmd = new Command("train", "Train the GAN with progress, sample grids, loss curve and checkpoints.") { data, epochs, batch, outDir, realLabel, every, seed, noFd, limit };
+        cmd.SetAction((p, ct) =>
+        {
+            var o = new GanTrainOptions
+            {
+                DataDir = p.GetValue(data)!, OutDir = p.GetValue(outDir)!, Epochs = p.GetValue(epochs), BatchSize = p.GetValue(batch),
+                RealLabel = p.GetValue(realLabel), SampleEvery = p.GetValue(every), Seed = p.GetValue(seed), Limit = p.GetValue(limit),
+                ClassifierPath = p.GetValue(noFd) ? null : Path.Combine(p.GetValue(outDir)!, "classifier.safetensors"),
+            };
+            GanTrainer.Train(o, ct);
+            using var g = new FashionGan(o.Seed);
+            g.LoadCheckpoint(Path.Combine(o.OutDir, "checkpoint"));
+            var pb = Path.Combine(o.OutDir, "generator.pb");
+            g.Generator.ExportGraphDef(pb, "noise", "image");
+            AnsiConsole.WriteLine($"generator graph: {pb}");
+            return Task.FromResult(0);
+        });
+        return cmd;
+    }
+
+    private static Command Sample()
+    {
+        var ckpt = CheckpointOption();
+        var count = new Option<int>("--count") { Description = "Number of images.", DefaultValueFactory = _ => 100 };
+        var outPath = new Option<string>("--out") { Description = "Grid PNG.", DefaultValueFactory = _ => "grid.png" };
+        var seed = new Option<int>("--seed") { Description = "Noise seed.", DefaultValueFactory = _ => 1 };
+        var cmd = new Command("sample", "Write a grid of generated images from a checkpoint.") { ckpt, count, outPath, seed };
+        cmd.SetAction((p, ct) =>
+        {
+            using var g = new FashionGan(p.GetValue(seed));
+            g.LoadCheckpoint(p.GetValue(ckpt)!);
+            using var s = g.Sample(p.GetValue(count));
+            ImageGrid.SavePng(p.GetValue(outPath)!, FashionGan.ToBytes(s), p.GetValue(count), 28, 10);
+            AnsiConsole.WriteLine($"wrote {Path.GetFullPath(p.GetValue(outPath)!)}");
+            return Task.FromResult(0);
+        });
+        return cmd;
+    }
+
+    private static Command Export()
+    {
+        var ckpt = CheckpointOption();
+        var outPath = new Option<string>("--out") { Description = "Frozen GraphDef (.pb): Placeholder 'noise' [-1,100] -> 'image' [-1,784] in [-1,1].", DefaultValueFactory = _ => "generator.pb" };
+        var cmd = new Command("export", "Export the generator as a frozen TensorFlow GraphDef.") { ckpt, outPath };
+        cmd.SetAction((p, ct) =>
+        {
+            using var g = new FashionGan();
+            g.LoadCheckpoint(p.GetValue(ckpt)!);
+            g.Generator.ExportGraphDef(p.GetValue(outPath)!, "noise", "image");
+            AnsiConsole.WriteLine($"wrote {Path.GetFullPath(p.GetValue(outPath)!)}");
+            return Task.FromResult(0);
+        });
+        return cmd;
+    }
+
+    private static Command Eval()
+    {
+        var ckpt = CheckpointOption();
+        var data = DataOption();
+        var clfPath = new Option<string>("--classifier") { Description = "Classifier weights; trained (CNN, 3 epochs) and saved there when missing.", DefaultValueFactory = _ => "fashion-classifier.safetensors" };
+        var count = new Option<int>("--count") { Description = "Generated samples to score.", DefaultValueFactory = _ => 5000 };
+        var cmd = new Command("eval", "Fréchet distance to the test set (classifier features) and spread of predicted classes.") { ckpt, data, clfPath, count };
+        cmd.SetAction((p, ct) =>
+        {
+            using var g = new FashionGan(1);
+            g.LoadCheckpoint(p.GetValue(ckpt)!);
+            using var clf = GanTrainer.LoadOrTrainClassifier(p.GetValue(data)!, p.GetValue(clfPath)!);
+            var test = FashionMnistData.Load(p.GetValue(data)!, "test");
+            using var xt = FashionGan.ToTensor(test);
+            using var yt = FashionClassifier.Labels(test);
+            var acc = clf.Model.Evaluate(xt, yt, 500)["accuracy"];
+            using var real = clf.Features(xt);
+            using var s = g.Sample(p.GetValue(count));
+            using var f = clf.Features(s);
+            using var probs = clf.Predict(s);
+            var (frac, entropy) = GanQuality.ClassSpread(probs);
+            AnsiConsole.WriteLine($"classifier test accuracy: {acc:P2}");
+            AnsiConsole.WriteLine($"Fréchet distance ({p.GetValue(count)} samples vs 10,000 test images): {GanQuality.FrechetDistance(f, real):0.00}");
+            AnsiConsole.WriteLine($"class spread (normalised entropy, 1 = uniform): {entropy:0.000}");
+            for (int c = 0; c < 10; c++)
+                AnsiConsole.WriteLine($"  {FashionMnistData.ClassNames[c],-12} {frac[c]:P1}");
+            return Task.FromResult(0);
+        });
+        return cmd;
+    }
+
+    /// <summary><c>tfpose bench gan</c>: one epoch with the Keras API against the same loop in raw TorchSharp.</summary>
+    public static Command Bench()
+    {
+        var data = DataOption();
+        var batches = new Option<int>("--batches") { Description = "Batches to time (468 = one 60,000-image epoch at batch 128).", DefaultValueFactory = _ => 468 };
+        var cmd = new Command("gan", "Seconds per GAN epoch: Keras-style API vs the same loop written directly in TorchSharp.") { data, batches };
+        cmd.SetAction((p, ct) =>
+        {
+            var train = FashionMnistData.Load(p.GetValue(data)!, "train");
+            using var x = FashionGan.ToTensor(train);
+            int nb = Math.Min(p.GetValue(batches), (int)(x.shape[0] / 128));
+            using var gan = new FashionGan(0);
+            for (int i = 0; i < 5; i++) { using var r = x[0..128]; gan.TrainStep(r); } // warm-up
+            var sw = Stopwatch.StartNew();
+            for (int i = 0; i < nb; i++) { using var r = x[(i * 128)..((i + 1) * 128)]; gan.TrainStep(r); }
+            var keras = sw.Elapsed.TotalSeconds;
+            var raw = RawTorchSharpGan.Time(x, nb);
+            AnsiConsole.WriteLine($"Keras API : {keras:0.00} s for {nb} batches ({keras / nb * 468:0.0} s per 60k epoch)");
+            AnsiConsole.WriteLine($"TorchSharp: {raw:0.00} s for {nb} batches ({raw / nb * 468:0.0} s per 60k epoch)");
+            AnsiConsole.WriteLine($"overhead  : {(keras / raw - 1) * 100:0.0}%");
+            return Task.FromResult(0);
+        });
+        return cmd;
+    }
+}
+
+/// <summary>The same GAN step written directly in TorchSharp modules and torch.optim, as the benchmark baseline.</summary>
+internal static class RawTorchSharpGan
+{
+    public static double Time(Tensor x, int batches)
+    {
+        using var g = nn.Sequential(nn.Linear(100, 256), nn.LeakyReLU(0.2), nn.Linear(256, 512), nn.LeakyReLU(0.2), nn.Linear(512, 1024), nn.LeakyReLU(0.2), nn.Linear(1024, 784), nn.Tanh());
+        using var d = nn.Sequential(nn.Linear(784, 1024), nn.LeakyReLU(0.2), nn.Dropout(0.3), nn.Linear(1024, 512), nn.LeakyReLU(0.2), nn.Dropout(0.3), nn.Linear(512, 256), nn.LeakyReLU(0.2), nn.Dropout(0.3), nn.Linear(256, 1), nn.Sigmoid());
+        using var og = optim.Adam(g.parameters(), 0.0002, 0.5, 0.999);
+        using var od = optim.Adam(d.parameters(), 0.0002, 0.5, 0.999);
+        void Step(Tensor real)
+        {
+            using var scope = NewDisposeScope();
+            long b = real.shape[0];
+            Tensor fake;
+            using (no_grad()) fake = g.call(randn(b, 100));
+            od.zero_grad();
+            var lossD = nn.functional.binary_cross_entropy(d.call(cat([real, fake], 0)), cat([ones(b, 1), zeros(b, 1)], 0));
+            lossD.backward();
+            od.step();
+            og.zero_grad();
+            var lossG = nn.functional.binary_cross_entropy(d.call(g.call(randn(b, 100))), ones(b, 1));
+            lossG.backward();
+            og.step();
+        }
+        for (int i = 0; i < 5; i++) { using var r = x[0..128]; Step(r); }
+        var sw = Stopwatch.StartNew();
+        for (int i = 0; i < batches; i++) { using var r = x[(i * 128)..((i + 1) * 128)]; Step(r); }
+        return sw.Elapsed.TotalSeconds;
+    }
+}
