@@ -19,6 +19,7 @@ data.Add(PascalPartCommands.Create());
 var bench = new Command("bench", "Benchmarks: median/p90 latency and throughput on this machine.");
 root.Add(bench);
 bench.Add(GanCommands.Bench());
+bench.Add(GraphBenchCommand.Create());
 bench.Add(PoseBenchCommand.Create());
 
 return await CliRunner.InvokeAsync(root, args);
