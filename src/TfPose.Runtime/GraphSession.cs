@@ -197,8 +197,5 @@ public sealed class GraphSession : IDisposable
         }
     }
 
-    private sealed record CompiledModel(InferenceSession Session, TranslatedModel Model)
-    {
-        public IReadOnlyList<string> OutputNames => Model.Outputs;
-    }
+    private sealed record CompiledModel(InferenceSession Session, TranslatedModel Model);
 }

@@ -76,10 +76,7 @@ internal sealed class OnnxBuilder
     {
         var tensor = new TensorProto { Name = name, DataType = (int)ElementType(value.Type) };
         tensor.Dims.AddRange(value.Shape);
-        if (value.Type == TfDataType.DtBool)
-            tensor.RawData = ByteString.CopyFrom(value.Bytes);
-        else
-            tensor.RawData = ByteString.CopyFrom(value.Bytes);
+        tensor.RawData = ByteString.CopyFrom(value.Bytes);
         return tensor;
     }
 
