@@ -50,36 +50,7 @@ public sealed class GraphSession : IDisposable
     /// <summary>Runs the graph. Fetches default to the graph's outputs; names may be <c>node</c> or <c>node:0</c>.</summary>
     public GraphResults Run(IReadOnlyDictionary<string, GraphTensor> feeds, IReadOnlyList<string>? fetches = null)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        ArgumentNullException.ThrowIfNull(feeds);
-        var fetchNames = (fetches ?? _default.Outputs).Select(NormalizeName).ToList();
-        foreach (var fetch in fetchNames)
-        {
-            if (_graph.FindNode(fetch) is null)
-                throw new ArgumentException($"{Where}: cannot fetch '{fetch}': no such node. Outputs: {string.Join(", ", _default.Outputs)}.");
-        }
-        var batch = BatchOf(feeds);
-        var compiled = GetCompiled(fetchNames, batch);
-        var names = new List<string>(compiled.Model.Inputs.Count);
-        var values = new List<OrtValue>(compiled.Model.Inputs.Count);
-        var normalizedFeeds = feeds.ToDictionary(p => NormalizeName(p.Key), p => p.Value, StringComparer.Ordinal);
-        foreach (var key in normalizedFeeds.Keys)
-        {
-            if (!Inputs.Any(i => i.Name == key) && _graph.FindNode(key)?.Op is not ("Placeholder" or "PlaceholderWithDefault"))
-                throw new ArgumentException($"{Where}: there is no input named '{key}'. Inputs: {string.Join(", ", Inputs.Select(Describe))}.");
-        }
-        foreach (var input in compiled.Model.Inputs)
-        {
-            if (!normalizedFeeds.TryGetValue(input.Name, out var tensor))
-            {
-                if (_graph.GetNode(input.Name).Op == "PlaceholderWithDefault")
-                    continue;
-                throw new ArgumentException($"{Where}: input '{input.Name}' was not fed. Inputs: {string.Join(", ", compiled.Model.Inputs.Select(i => Describe(new GraphTensorInfo(i.Name, ToElementType(i.Type), i.Shape))))}.");
-            }
-            Validate(input, tensor);
-            names.Add(input.Name);
-            values.Add(tensor.Value);
-        }
+        var (compiled, fetchNames, names, values) = Prepare(feeds, fetches);
         using var runOptions = new RunOptions();
         try
         {
@@ -94,6 +65,80 @@ public sealed class GraphSession : IDisposable
         {
             throw new InvalidOperationException($"{Where}: running the graph failed: {ex.Message}", ex);
         }
+    }
+
+    /// <summary>
+    /// Runs the graph into caller-owned output tensors (in fetch order), so ONNX Runtime writes straight
+    /// into their memory and a loop over frames allocates no tensor memory. Each output's shape must be
+    /// the one this run produces.
+    /// </summary>
+    public void Run(IReadOnlyDictionary<string, GraphTensor> feeds, IReadOnlyList<string> fetches, IReadOnlyList<GraphTensor> outputs)
+    {
+        ArgumentNullException.ThrowIfNull(fetches);
+        ArgumentNullException.ThrowIfNull(outputs);
+        if (outputs.Count != fetches.Count)
+            throw new ArgumentException($"{Where}: {fetches.Count} fetches but {outputs.Count} output tensors.");
+        var (compiled, _, names, values) = Prepare(feeds, fetches);
+        var outputValues = new OrtValue[outputs.Count];
+        for (var i = 0; i < outputs.Count; i++)
+            outputValues[i] = outputs[i].Value;
+        using var runOptions = new RunOptions();
+        try
+        {
+            compiled.Session.Run(runOptions, names, values, compiled.Model.Outputs, outputValues);
+        }
+        catch (OnnxRuntimeException ex)
+        {
+            throw new InvalidOperationException($"{Where}: running the graph failed (are the output tensors shaped as this run's outputs?): {ex.Message}", ex);
+        }
+    }
+
+    private (CompiledModel Compiled, List<string> Fetches, string[] Names, OrtValue[] Values) Prepare(
+        IReadOnlyDictionary<string, GraphTensor> feeds, IReadOnlyList<string>? fetches)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentNullException.ThrowIfNull(feeds);
+        var fetchNames = new List<string>((fetches ?? _default.Outputs).Count);
+        foreach (var fetch in fetches ?? _default.Outputs)
+        {
+            var name = NormalizeName(fetch);
+            if (_graph.FindNode(name) is null)
+                throw new ArgumentException($"{Where}: cannot fetch '{fetch}': no such node. Outputs: {string.Join(", ", _default.Outputs)}.");
+            fetchNames.Add(name);
+        }
+        GraphTensor? Feed(string inputName)
+        {
+            foreach (var (key, tensor) in feeds)
+            {
+                if (key == inputName || NormalizeName(key) == inputName)
+                    return tensor;
+            }
+            return null;
+        }
+        foreach (var key in feeds.Keys)
+        {
+            var name = NormalizeName(key);
+            if (_graph.FindNode(name)?.Op is not ("Placeholder" or "PlaceholderV2" or "PlaceholderWithDefault"))
+                throw new ArgumentException($"{Where}: there is no input named '{name}'. Inputs: {string.Join(", ", Inputs.Select(Describe))}.");
+        }
+        var compiled = GetCompiled(fetchNames, BatchOf(feeds));
+        var inputs = compiled.Model.Inputs;
+        var names = new List<string>(inputs.Count);
+        var values = new List<OrtValue>(inputs.Count);
+        foreach (var input in inputs)
+        {
+            var tensor = Feed(input.Name);
+            if (tensor is null)
+            {
+                if (_graph.GetNode(input.Name).Op == "PlaceholderWithDefault")
+                    continue;
+                throw new ArgumentException($"{Where}: input '{input.Name}' was not fed. Inputs: {string.Join(", ", inputs.Select(i => Describe(new GraphTensorInfo(i.Name, ToElementType(i.Type), i.Shape))))}.");
+            }
+            Validate(input, tensor);
+            names.Add(input.Name);
+            values.Add(tensor.Value);
+        }
+        return (compiled, fetchNames, [.. names], [.. values]);
     }
 
     /// <summary>Convenience for single-input graphs.</summary>

@@ -49,3 +49,23 @@ public class InteropTests
         Assert.Contains("holds 6 elements", Assert.Throws<ArgumentException>(() => GraphTensor.FromArray(new float[5], 2, 3)).Message);
     }
 }
+
+public class PreallocatedOutputTests
+{
+    [Fact]
+    public void Run_writes_into_caller_owned_outputs_identical_to_a_normal_run()
+    {
+        using var session = new GraphSession(TfPose.Tests.SharedData.Model("hourglass-mobile", "model.pb"));
+        var rng = new Random(4);
+        var x = Enumerable.Range(0, 192 * 192 * 3).Select(_ => (float)rng.NextDouble()).ToArray();
+        using var input = GraphTensor.FromArray(x, 1, 192, 192, 3);
+        var feeds = new Dictionary<string, GraphTensor> { ["image"] = input };
+        using var normal = session.Run(feeds, ["hourglass_out_3"]);
+        var buffer = new float[48 * 48 * 14];
+        using var output = GraphTensor.FromArray(buffer, 1, 48, 48, 14);
+        session.Run(feeds, ["hourglass_out_3"], [output]);
+        Assert.Equal(normal[0].ToArray<float>(), buffer);
+        using var wrong = GraphTensor.FromArray(new float[10], 1, 10);
+        Assert.Throws<InvalidOperationException>(() => session.Run(feeds, ["hourglass_out_3"], [wrong]));
+    }
+}
