@@ -11,13 +11,18 @@ public sealed record CocoImage(long Id, string FileName, int Width, int Height);
 /// <summary>A keypoint detection to score: 17 COCO keypoints as x, y, v triples.</summary>
 public sealed record CocoKeypointResult(long ImageId, float[] Keypoints, double Score)
 {
-    /// <summary>Converts a detected person (COCO-18) to COCO-17 (neck dropped, parts reordered).</summary>
+    /// <summary>
+    /// Converts a detected person to COCO-17 through its keypoint set's mapping (COCO-18: neck dropped, parts
+    /// reordered; AI Challenger 14: the 12 limb keypoints, the 5 face keypoints left 0,0,0).
+    /// </summary>
     public static CocoKeypointResult FromPerson(long imageId, Person person)
     {
+        ArgumentNullException.ThrowIfNull(person);
+        var order = person.KeypointSet.ToCoco17 ?? throw new ArgumentException(
+            $"The {person.KeypointSet.Name} keypoint set has no COCO-17 mapping, so it cannot be scored against COCO.", nameof(person));
         var k = new float[51];
-        var order = CocoSkeleton.Coco17Order;
         for (var i = 0; i < order.Count; i++)
-            if (person[order[i]] is { } p) { k[3 * i] = p.X; k[3 * i + 1] = p.Y; k[3 * i + 2] = 1; }
+            if (order[i] >= 0 && person[order[i]] is { } p) { k[3 * i] = p.X; k[3 * i + 1] = p.Y; k[3 * i + 2] = 1; }
         return new CocoKeypointResult(imageId, k, person.Score);
     }
 }

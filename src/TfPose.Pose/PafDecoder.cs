@@ -22,9 +22,10 @@ public readonly record struct HeatmapPeak(int Id, BodyPart Part, int X, int Y, f
 /// smoothing is one banded linear map per axis applied to the low-resolution heatmap, and PAF values
 /// are read from the low-resolution map through the upsampling weights only where a limb is sampled.
 /// </remarks>
-public sealed class PafDecoder
+public sealed class PafDecoder : IPoseDecoder
 {
     private readonly PafDecoderOptions _options;
+    private readonly int _heatmapOffset, _pafOffset = 19;
 
     private int _lowH, _lowW, _upH, _upW;
     private AxisFilter? _resizeY, _resizeX, _smoothY, _smoothX;
@@ -48,6 +49,17 @@ public sealed class PafDecoder
         _options = options ?? new PafDecoderOptions();
         _options.Validate();
     }
+
+    /// <summary>A decoder for <see cref="IPoseDecoder.Decode"/> that reads the model's heatmap and PAF channels.</summary>
+    public PafDecoder(PoseModel model, PafDecoderOptions? options = null) : this(options)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        _heatmapOffset = model.HeatmapOffset;
+        _pafOffset = model.PafOffset;
+    }
+
+    public List<Person> Decode(PoseOutput output, ImageMapping mapping) =>
+        Decode(output.Data, output.Height, output.Width, output.Channels, mapping, _heatmapOffset, _pafOffset);
 
     public PafDecoderOptions Options => _options;
 

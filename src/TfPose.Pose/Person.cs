@@ -1,44 +1,88 @@
 namespace TfPose.Pose;
 
-/// <summary>A detected body part.</summary>
-/// <param name="Part">Which part.</param>
+/// <summary>A detected keypoint.</summary>
+/// <param name="Part">Index into the person's <see cref="Person.KeypointSet"/> (the network channel).</param>
 /// <param name="X">Column in input-image pixels.</param>
 /// <param name="Y">Row in input-image pixels.</param>
 /// <param name="NormalizedX">X divided by the image width (0..1).</param>
 /// <param name="NormalizedY">Y divided by the image height (0..1).</param>
-/// <param name="Score">Heatmap confidence at the peak (unsmoothed).</param>
-public readonly record struct Keypoint(BodyPart Part, float X, float Y, float NormalizedX, float NormalizedY, float Score);
+/// <param name="Score">Confidence: heatmap value at the keypoint (for PoseNet, the sigmoid score).</param>
+public readonly record struct Keypoint(int Part, float X, float Y, float NormalizedX, float NormalizedY, float Score)
+{
+    /// <summary>An OpenPose (COCO-18) keypoint.</summary>
+    public Keypoint(BodyPart part, float x, float y, float normalizedX, float normalizedY, float score)
+        : this((int)part, x, y, normalizedX, normalizedY, score)
+    {
+    }
+}
 
-/// <summary>One person: up to 18 keypoints (missing parts are absent) and an overall score.</summary>
+/// <summary>One person: keypoints of the model's <see cref="KeypointSet"/> (missing ones absent) and an overall score.</summary>
 public sealed class Person
 {
     private readonly Keypoint?[] _parts;
 
-    public Person(IEnumerable<Keypoint> keypoints, float score)
+    public Person(KeypointSet keypointSet, IEnumerable<Keypoint> keypoints, float score)
     {
-        _parts = new Keypoint?[CocoSkeleton.PartCount];
+        ArgumentNullException.ThrowIfNull(keypointSet);
+        ArgumentNullException.ThrowIfNull(keypoints);
+        KeypointSet = keypointSet;
+        _parts = new Keypoint?[keypointSet.Count];
         foreach (var k in keypoints)
-            _parts[(int)k.Part] = k;
+        {
+            if (k.Part < 0 || k.Part >= _parts.Length)
+                throw new ArgumentException($"Keypoint {k.Part} is outside the {keypointSet.Name} set of {_parts.Length} keypoints.", nameof(keypoints));
+            _parts[k.Part] = k;
+        }
         Score = score;
     }
 
-    /// <summary>Person score as pafprocess defines it: (sum of peak and limb scores) / number of parts.</summary>
+    /// <summary>An OpenPose (COCO-18) person.</summary>
+    public Person(IEnumerable<Keypoint> keypoints, float score) : this(KeypointSet.OpenPose18, keypoints, score)
+    {
+    }
+
+    /// <summary>Which keypoints <see cref="Keypoint.Part"/> indexes.</summary>
+    public KeypointSet KeypointSet { get; }
+
+    /// <summary>
+    /// Person score. OpenPose: pafprocess' (sum of peak and limb scores) / number of parts; PoseNet: the mean
+    /// keypoint score (multi-pose: counting only keypoints not claimed by an earlier person); single-person
+    /// heatmap models: the mean keypoint score.
+    /// </summary>
     public float Score { get; }
 
-    /// <summary>The detected keypoints in COCO-18 order (missing parts skipped).</summary>
+    /// <summary>The detected keypoints in set order (missing ones skipped).</summary>
     public IEnumerable<Keypoint> Keypoints => _parts.Where(p => p.HasValue).Select(p => p!.Value);
 
     public int PartCount => _parts.Count(p => p.HasValue);
 
-    public Keypoint? this[BodyPart part] => _parts[(int)part];
+    public Keypoint? this[int part] => _parts[part];
+
+    /// <summary>An OpenPose part; only for people of the <see cref="KeypointSet.OpenPose18"/> set.</summary>
+    public Keypoint? this[BodyPart part] => ReferenceEquals(KeypointSet, KeypointSet.OpenPose18)
+        ? _parts[(int)part]
+        : throw new InvalidOperationException($"BodyPart indexes OpenPose's COCO-18 parts; this person has {KeypointSet.Name} keypoints (index by name or number).");
+
+    /// <summary>A keypoint by name (e.g. "left_wrist"), or null when missing; unknown names throw.</summary>
+    public Keypoint? this[string name]
+    {
+        get
+        {
+            var i = KeypointSet.IndexOf(name);
+            if (i < 0) throw new ArgumentException($"The {KeypointSet.Name} set has no keypoint '{name}' ({string.Join(", ", KeypointSet.Names)}).", nameof(name));
+            return _parts[i];
+        }
+    }
+
+    public string NameOf(Keypoint k) => KeypointSet.Names[k.Part];
 
     public bool TryGet(BodyPart part, out Keypoint keypoint)
     {
-        var k = _parts[(int)part];
+        var k = this[part];
         keypoint = k.GetValueOrDefault();
         return k.HasValue;
     }
 
     public override string ToString() =>
-        $"Person(score={Score:F3}, parts={PartCount}: {string.Join(", ", Keypoints.Select(k => $"{k.Part}({k.X:F0},{k.Y:F0})"))})";
+        $"Person(score={Score:F3}, {KeypointSet.Name} parts={PartCount}: {string.Join(", ", Keypoints.Select(k => $"{NameOf(k)}({k.X:F0},{k.Y:F0})"))})";
 }

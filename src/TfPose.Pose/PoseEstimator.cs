@@ -5,19 +5,23 @@ namespace TfPose.Pose;
 /// <summary>Options of <see cref="PoseEstimator"/>.</summary>
 public sealed record PoseEstimatorOptions
 {
-    /// <summary>What the graph is and how to feed it.</summary>
-    public PoseModel Model { get; init; } = PoseModel.OpenPose;
+    /// <summary>
+    /// What the graph is and how to feed it. Null: detected from the graph file and its <c>.pose.json</c>
+    /// override (<see cref="PoseModelDescription"/>); with an <see cref="IPoseNetwork"/> given directly,
+    /// null means <see cref="PoseModel.OpenPose"/>.
+    /// </summary>
+    public PoseModel? Model { get; init; }
 
-    /// <summary>Network input width (a multiple of the model's stride); null = the model's default (432).</summary>
+    /// <summary>Network input width (under the model's size rule); null = the model's default (OpenPose 432, PoseNet 353, CPM/hourglass 192).</summary>
     public int? Width { get; init; }
 
-    /// <summary>Network input height; null = the model's default (368).</summary>
+    /// <summary>Network input height; null = the model's default (OpenPose 368, PoseNet 257, CPM/hourglass 192).</summary>
     public int? Height { get; init; }
 
     /// <summary>Keep the image's aspect ratio by padding (with black) instead of stretching it to the network size.</summary>
     public bool KeepAspectRatio { get; init; }
 
-    /// <summary>Number of scales averaged (OpenPose's scale_number); 1 = single scale.</summary>
+    /// <summary>Number of scales averaged (OpenPose's scale_number); 1 = single scale. OpenPose models only.</summary>
     public int ScaleNumber { get; init; } = 1;
 
     /// <summary>Step between scales (OpenPose's scale_gap): scales are 1, 1 − gap, 1 − 2·gap, ...</summary>
@@ -26,8 +30,14 @@ public sealed record PoseEstimatorOptions
     /// <summary>Threads the runtime may use inside one inference (0 = runtime default).</summary>
     public int IntraOpThreads { get; init; }
 
-    /// <summary>Post-processing thresholds.</summary>
+    /// <summary>OpenPose post-processing thresholds.</summary>
     public PafDecoderOptions Decoder { get; init; } = new();
+
+    /// <summary>Single-person heatmap decoding (CPM, hourglass).</summary>
+    public HeatmapDecoderOptions Heatmap { get; init; } = new();
+
+    /// <summary>PoseNet decoding (single or multi-pose, tfjs defaults).</summary>
+    public PoseNetDecoderOptions PoseNet { get; init; } = new();
 }
 
 /// <summary>An image preprocessed for the network: one float input per scale and the way back to image pixels.</summary>
@@ -51,7 +61,9 @@ public sealed class PreparedImage : IDisposable
 }
 
 /// <summary>
-/// Multi-person pose estimation with an OpenPose-style frozen graph.
+/// Pose estimation with a frozen graph of any supported kind: OpenPose (multi-person, PAFs), PoseNet
+/// (single or multi-person) and single-person heatmap models (CPM, hourglass). The model description
+/// (<see cref="Model"/>) picks the preprocessing and the decoder.
 /// </summary>
 /// <example>
 /// <code>
@@ -69,14 +81,19 @@ public sealed class PoseEstimator : IDisposable
 {
     private readonly IPoseNetwork _network;
     private readonly bool _ownsNetwork;
-    private readonly PafDecoder _decoder;
+    private readonly IPoseDecoder _decoder;
     private readonly PoseOutput _scaleOutput = new();
     private readonly PoseOutput _estimateOutput = new();
     private readonly float[] _scales;
 
     /// <summary>Loads a frozen graph (.pb) and prepares the runtime session.</summary>
     public PoseEstimator(string modelPath, PoseEstimatorOptions? options = null)
-        : this(CreateNetwork(modelPath, options ?? new PoseEstimatorOptions()), options, ownsNetwork: true)
+        : this(CreateNetwork(modelPath, options ?? new PoseEstimatorOptions()), ownsNetwork: true)
+    {
+    }
+
+    private PoseEstimator((GraphPoseNetwork Network, PoseEstimatorOptions Options) created, bool ownsNetwork)
+        : this(created.Network, created.Options, ownsNetwork)
     {
     }
 
@@ -85,19 +102,28 @@ public sealed class PoseEstimator : IDisposable
     {
         ArgumentNullException.ThrowIfNull(network);
         Options = options ?? new PoseEstimatorOptions();
-        var model = Options.Model;
+        var model = Model = Options.Model ?? PoseModel.OpenPose;
         Width = Options.Width ?? model.DefaultWidth;
         Height = Options.Height ?? model.DefaultHeight;
         try
         {
+            model.Validate(model.Name);
             model.ValidateSize(Width, Height);
+            if (Options.ScaleNumber != 1 && model.Kind != PoseModelKind.OpenPose)
+                throw new ArgumentOutOfRangeException(nameof(options), Options.ScaleNumber,
+                    $"Multi-scale averaging is for OpenPose heatmaps and PAFs; a {model.Kind} model's output (positions, offsets) cannot be averaged across scales.");
             if (Options.ScaleNumber < 1)
                 throw new ArgumentOutOfRangeException(nameof(options), Options.ScaleNumber, "ScaleNumber must be at least 1.");
             if (Options.ScaleNumber > 1 && (Options.ScaleGap <= 0 || 1 - (Options.ScaleNumber - 1) * Options.ScaleGap <= 0))
                 throw new ArgumentOutOfRangeException(nameof(options), Options.ScaleGap,
                     $"ScaleGap {Options.ScaleGap} with {Options.ScaleNumber} scales reaches a non-positive scale.");
             _scales = Enumerable.Range(0, Options.ScaleNumber).Select(i => 1f - i * Options.ScaleGap).ToArray();
-            _decoder = new PafDecoder(Options.Decoder);
+            _decoder = model.Kind switch
+            {
+                PoseModelKind.OpenPose => new PafDecoder(model, Options.Decoder),
+                PoseModelKind.PoseNet => new PoseNetDecoder(model, Options.PoseNet),
+                _ => new HeatmapDecoder(model, Options.Heatmap),
+            };
         }
         catch
         {
@@ -108,18 +134,25 @@ public sealed class PoseEstimator : IDisposable
         _ownsNetwork = ownsNetwork;
     }
 
-    private static GraphPoseNetwork CreateNetwork(string modelPath, PoseEstimatorOptions options)
+    private static (GraphPoseNetwork, PoseEstimatorOptions) CreateNetwork(string modelPath, PoseEstimatorOptions options)
     {
         ArgumentException.ThrowIfNullOrEmpty(modelPath);
         if (!File.Exists(modelPath))
             throw new FileNotFoundException($"Model not found: {modelPath}", modelPath);
-        var w = options.Width ?? options.Model.DefaultWidth;
-        var h = options.Height ?? options.Model.DefaultHeight;
-        options.Model.ValidateSize(w, h); // fail before the (slow) graph translation
-        return new GraphPoseNetwork(modelPath, options.Model, new Runtime.GraphSessionOptions { IntraOpThreads = options.IntraOpThreads });
+        var graph = Graph.TfGraph.Load(modelPath);
+        var model = options.Model ?? PoseModelDescription.Load(graph, modelPath);
+        model.Validate(modelPath);
+        var w = options.Width ?? model.DefaultWidth;
+        var h = options.Height ?? model.DefaultHeight;
+        model.ValidateSize(w, h); // fail before the (slow) graph translation
+        var resolved = options with { Model = model };
+        return (new GraphPoseNetwork(graph, modelPath, model, new Runtime.GraphSessionOptions { IntraOpThreads = options.IntraOpThreads }), resolved);
     }
 
     public PoseEstimatorOptions Options { get; }
+
+    /// <summary>The model description in use (given, or detected from the graph).</summary>
+    public PoseModel Model { get; }
 
     /// <summary>Network input width.</summary>
     public int Width { get; }
@@ -127,13 +160,19 @@ public sealed class PoseEstimator : IDisposable
     /// <summary>Network input height.</summary>
     public int Height { get; }
 
-    /// <summary>The decoder of <see cref="Estimate"/>/<see cref="Decode"/> (its peaks and grid size describe the last decode).</summary>
-    public PafDecoder Decoder => _decoder;
+    /// <summary>
+    /// The decoder of <see cref="Estimate"/>/<see cref="Decode"/>: a <see cref="PafDecoder"/> (whose peaks and
+    /// grid describe the last decode), <see cref="PoseNetDecoder"/> or <see cref="HeatmapDecoder"/>.
+    /// </summary>
+    public IPoseDecoder Decoder => _decoder;
 
-    /// <summary>Estimates the poses of everyone in a BGR image (8-bit, 1, 3 or 4 channels).</summary>
-    public List<Person> Estimate(Mat image)
+    /// <summary>
+    /// Estimates the poses of everyone in a BGR image (8-bit, 1, 3 or 4 channels), or only inside
+    /// <paramref name="box"/> (a person box for single-person models; clipped to the image).
+    /// </summary>
+    public List<Person> Estimate(Mat image, Rect? box = null)
     {
-        using var prepared = Prepare(image);
+        using var prepared = Prepare(image, box);
         Infer(prepared, _estimateOutput);
         return Decode(_estimateOutput, prepared.Mapping);
     }
@@ -141,8 +180,11 @@ public sealed class PoseEstimator : IDisposable
     /// <summary>Output of the last <see cref="Estimate"/> call (for visualising heatmaps and PAFs).</summary>
     public PoseOutput LastOutput => _estimateOutput;
 
-    /// <summary>Stage 1: resize (or letterbox) and convert to the network's float input, per scale.</summary>
-    public PreparedImage Prepare(Mat image)
+    /// <summary>
+    /// Stage 1: crop to <paramref name="box"/> if given, resize (or letterbox) and convert to the network's
+    /// float input, per scale.
+    /// </summary>
+    public PreparedImage Prepare(Mat image, Rect? box = null)
     {
         ArgumentNullException.ThrowIfNull(image);
         if (image.IsDisposed || image.Empty() || image.Width <= 0 || image.Height <= 0)
@@ -150,28 +192,36 @@ public sealed class PoseEstimator : IDisposable
         if (image.Depth() != MatType.CV_8U)
             throw new ArgumentException($"Expected an 8-bit image, got {image.Type()}.", nameof(image));
 
-        using var bgr = ToBgr(image);
-        var model = Options.Model;
+        var region = new Rect(0, 0, image.Width, image.Height);
+        if (box is { } b)
+        {
+            region = b & region;
+            if (region.Width <= 0 || region.Height <= 0)
+                throw new ArgumentException($"The box {b.X},{b.Y} {b.Width}x{b.Height} does not overlap the {image.Width}x{image.Height} image.", nameof(box));
+        }
+        using var whole = ToBgr(image);
+        using var bgr = new Mat(whole, region);
+        var model = Model;
         using var canvas = new Mat();
         ImageMapping mapping;
         if (!Options.KeepAspectRatio)
         {
             // tf-pose-estimation resizes with bicubic interpolation.
             Cv2.Resize(bgr, canvas, new Size(Width, Height), 0, 0, InterpolationFlags.Cubic);
-            mapping = ImageMapping.Stretch(image.Width, image.Height);
+            mapping = new ImageMapping(image.Width, image.Height, region.Width, region.Height, region.X, region.Y);
         }
         else
         {
-            var s = Math.Min(Width / (double)image.Width, Height / (double)image.Height);
-            var nw = Math.Clamp((int)Math.Round(image.Width * s), 1, Width);
-            var nh = Math.Clamp((int)Math.Round(image.Height * s), 1, Height);
+            var s = Math.Min(Width / (double)region.Width, Height / (double)region.Height);
+            var nw = Math.Clamp((int)Math.Round(region.Width * s), 1, Width);
+            var nh = Math.Clamp((int)Math.Round(region.Height * s), 1, Height);
             int ox = (Width - nw) / 2, oy = (Height - nh) / 2;
             canvas.Create(Height, Width, MatType.CV_8UC3);
             canvas.SetTo(Scalar.Black);
             using (var roi = new Mat(canvas, new Rect(ox, oy, nw, nh)))
                 Cv2.Resize(bgr, roi, new Size(nw, nh), 0, 0, InterpolationFlags.Cubic);
-            float kx = image.Width / (float)nw, ky = image.Height / (float)nh;
-            mapping = new ImageMapping(image.Width, image.Height, Width * kx, Height * ky, -ox * kx, -oy * ky);
+            float kx = region.Width / (float)nw, ky = region.Height / (float)nh;
+            mapping = new ImageMapping(image.Width, image.Height, Width * kx, Height * ky, region.X - ox * kx, region.Y - oy * ky);
         }
 
         var inputs = new Mat[_scales.Length];
@@ -231,11 +281,12 @@ public sealed class PoseEstimator : IDisposable
 
     private void CheckOutput(PoseOutput output, Mat input)
     {
-        var model = Options.Model;
-        if (output.Channels < model.OutputChannels || output.Height != input.Rows / model.Stride || output.Width != input.Cols / model.Stride)
+        var model = Model;
+        int h = model.OutputSize(input.Rows), w = model.OutputSize(input.Cols);
+        if (output.Channels < model.OutputChannels || output.Height != h || output.Width != w)
             throw new InvalidDataException(
                 $"The network output is {output.Height}x{output.Width}x{output.Channels} for a {input.Cols}x{input.Rows} input; " +
-                $"an OpenPose graph gives {input.Rows / model.Stride}x{input.Cols / model.Stride}x{model.OutputChannels} (19 heatmaps then 38 part affinity fields).");
+                $"{model.Name} ({model.Kind}, stride {model.Stride}) should give {h}x{w}x{model.OutputChannels}: {GraphPoseNetwork.Expected(model)}.");
     }
 
     // Bilinear (half-pixel centres) resize of an NHWC map onto dst's grid, accumulated into dst.
@@ -265,9 +316,7 @@ public sealed class PoseEstimator : IDisposable
     }
 
     /// <summary>Stage 3: turns network output into people in image pixels.</summary>
-    public List<Person> Decode(PoseOutput output, ImageMapping mapping) =>
-        _decoder.Decode(output.Data, output.Height, output.Width, output.Channels, mapping,
-            Options.Model.HeatmapOffset, Options.Model.PafOffset);
+    public List<Person> Decode(PoseOutput output, ImageMapping mapping) => _decoder.Decode(output, mapping);
 
     public void Dispose()
     {

@@ -10,25 +10,35 @@ public readonly record struct CocoDetection(long ImageId, Person Person);
 public static class PoseJson
 {
     /// <summary>
-    /// OpenPose format: <c>{"version":1.3,"people":[{"person_id":[-1],"pose_keypoints_2d":[x,y,c,...]}]}</c>
-    /// with 18 keypoints in COCO-18 order; a missing part is 0,0,0.
+    /// OpenPose format: <c>{"version":1.3,"keypoint_set":"openpose-coco18","keypoint_names":[...],"people":[{"person_id":[-1],"pose_keypoints_2d":[x,y,c,...]}]}</c>
+    /// with the keypoints of the people's set in set order (OpenPose: 18 in COCO-18 order); a missing
+    /// keypoint is 0,0,0. <paramref name="keypointSet"/> names the set when there are no people (default
+    /// OpenPose's); OpenPose readers ignore the two extra fields.
     /// </summary>
-    public static void WriteOpenPose(Stream stream, IEnumerable<Person> people)
+    public static void WriteOpenPose(Stream stream, IEnumerable<Person> people, KeypointSet? keypointSet = null)
     {
+        var list = people as IReadOnlyList<Person> ?? people.ToList();
+        var set = keypointSet ?? (list.Count > 0 ? list[0].KeypointSet : KeypointSet.OpenPose18);
         using var w = new Utf8JsonWriter(stream);
         w.WriteStartObject();
         w.WriteNumber("version", 1.3);
+        w.WriteString("keypoint_set", set.Name);
+        w.WriteStartArray("keypoint_names");
+        foreach (var n in set.Names) w.WriteStringValue(n);
+        w.WriteEndArray();
         w.WriteStartArray("people");
-        foreach (var person in people)
+        foreach (var person in list)
         {
+            if (!ReferenceEquals(person.KeypointSet, set))
+                throw new ArgumentException($"A person has {person.KeypointSet.Name} keypoints, but the file holds {set.Name}.", nameof(people));
             w.WriteStartObject();
             w.WriteStartArray("person_id");
             w.WriteNumberValue(-1);
             w.WriteEndArray();
             w.WriteStartArray("pose_keypoints_2d");
-            for (var p = 0; p < CocoSkeleton.PartCount; p++)
+            for (var p = 0; p < set.Count; p++)
             {
-                if (person[(BodyPart)p] is { } k)
+                if (person[p] is { } k)
                 {
                     w.WriteNumberValue(Math.Round(k.X, 3));
                     w.WriteNumberValue(Math.Round(k.Y, 3));
@@ -46,19 +56,20 @@ public static class PoseJson
         w.WriteEndObject();
     }
 
-    public static void WriteOpenPose(string path, IEnumerable<Person> people) =>
-        AtomicFile.Write(path, s => WriteOpenPose(s, people));
+    public static void WriteOpenPose(string path, IEnumerable<Person> people, KeypointSet? keypointSet = null) =>
+        AtomicFile.Write(path, s => WriteOpenPose(s, people, keypointSet));
 
-    public static string ToOpenPoseJson(IEnumerable<Person> people)
+    public static string ToOpenPoseJson(IEnumerable<Person> people, KeypointSet? keypointSet = null)
     {
         using var ms = new MemoryStream();
-        WriteOpenPose(ms, people);
+        WriteOpenPose(ms, people, keypointSet);
         return System.Text.Encoding.UTF8.GetString(ms.ToArray());
     }
 
     /// <summary>
-    /// COCO results: <c>[{"image_id":..,"category_id":1,"keypoints":[x,y,v ×17],"score":..}]</c>. COCO-18 maps
-    /// to COCO-17 by dropping the neck and reordering; a detected part gets v = 1, a missing one 0,0,0.
+    /// COCO results: <c>[{"image_id":..,"category_id":1,"keypoints":[x,y,v ×17],"score":..}]</c>, through the
+    /// keypoint set's COCO-17 mapping (COCO-18 drops the neck; AI Challenger 14 has no face keypoints and
+    /// drops head top and neck); a detected keypoint gets v = 1, a missing or unmapped one 0,0,0.
     /// </summary>
     public static void WriteCocoResults(Stream stream, IEnumerable<CocoDetection> detections)
     {
@@ -70,16 +81,10 @@ public static class PoseJson
             w.WriteNumber("image_id", d.ImageId);
             w.WriteNumber("category_id", 1);
             w.WriteStartArray("keypoints");
-            foreach (var part in CocoSkeleton.Coco17Order)
+            var k = CocoKeypointResult.FromPerson(d.ImageId, d.Person).Keypoints;
+            for (var i = 0; i < 17; i++)
             {
-                if (d.Person[part] is { } k)
-                {
-                    w.WriteNumberValue(Math.Round(k.X, 2)); w.WriteNumberValue(Math.Round(k.Y, 2)); w.WriteNumberValue(1);
-                }
-                else
-                {
-                    w.WriteNumberValue(0); w.WriteNumberValue(0); w.WriteNumberValue(0);
-                }
+                w.WriteNumberValue(Math.Round(k[3 * i], 2)); w.WriteNumberValue(Math.Round(k[3 * i + 1], 2)); w.WriteNumberValue(k[3 * i + 2]);
             }
             w.WriteEndArray();
             w.WriteNumber("score", Math.Round(d.Person.Score, 5));

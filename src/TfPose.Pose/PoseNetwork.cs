@@ -32,3 +32,11 @@ public interface IPoseNetwork : IDisposable
     /// <summary>Runs one preprocessed input (continuous CV_32FC3, H×W) and fills <paramref name="output"/> (NHWC).</summary>
     void Run(Mat input, PoseOutput output);
 }
+
+/// <summary>Turns one network output into people (one implementation per <see cref="PoseModelKind"/>).</summary>
+/// <remarks>Decoders reuse their work buffers between calls: one decoder per thread.</remarks>
+public interface IPoseDecoder
+{
+    /// <summary>Decodes <paramref name="output"/> (the model's channels, concatenated) into people in image pixels.</summary>
+    List<Person> Decode(PoseOutput output, ImageMapping mapping);
+}

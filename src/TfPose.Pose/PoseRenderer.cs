@@ -5,22 +5,26 @@ namespace TfPose.Pose;
 /// <summary>Draws people and network maps onto BGR images with OpenPose's colours.</summary>
 public static class PoseRenderer
 {
-    /// <summary>Draws every person's parts (filled circles) and limbs onto <paramref name="image"/> in place.</summary>
+    /// <summary>
+    /// Draws every person's keypoints (filled circles) and the bones of their keypoint set's skeleton onto
+    /// <paramref name="image"/> in place (OpenPose people: OpenPose's 17 limbs and colours).
+    /// </summary>
     public static void Draw(Mat image, IEnumerable<Person> people, int thickness = 3)
     {
         ArgumentNullException.ThrowIfNull(image);
         ArgumentNullException.ThrowIfNull(people);
-        var colors = CocoSkeleton.Colors;
         foreach (var person in people)
         {
-            for (var l = 0; l < CocoSkeleton.RenderedLimbCount; l++)
+            var set = person.KeypointSet;
+            var colors = set.Colors;
+            for (var l = 0; l < set.Skeleton.Count; l++)
             {
-                var limb = CocoSkeleton.Limbs[l];
-                if (person[limb.From] is { } a && person[limb.To] is { } b)
-                    Cv2.Line(image, ToPoint(a), ToPoint(b), ToScalar(colors[l]), thickness, LineTypes.AntiAlias);
+                var bone = set.Skeleton[l];
+                if (person[bone.From] is { } a && person[bone.To] is { } b)
+                    Cv2.Line(image, ToPoint(a), ToPoint(b), ToScalar(colors[l % colors.Count]), thickness, LineTypes.AntiAlias);
             }
             foreach (var k in person.Keypoints)
-                Cv2.Circle(image, ToPoint(k), thickness, ToScalar(colors[(int)k.Part]), thickness, LineTypes.AntiAlias);
+                Cv2.Circle(image, ToPoint(k), thickness, ToScalar(colors[k.Part % colors.Count]), thickness, LineTypes.AntiAlias);
         }
     }
 
@@ -30,23 +34,30 @@ public static class PoseRenderer
     private static Scalar ToScalar((byte B, byte G, byte R) c) => new(c.B, c.G, c.R);
 
     /// <summary>
-    /// Blends a colour map of the network's part heatmaps (max over parts) or PAF magnitudes (max over
-    /// limbs) onto a copy of the image. The map is stretched over the whole image, so it lines up with a
-    /// stretched (not letterboxed) input.
+    /// Blends a colour map of the network's keypoint heatmaps (max over keypoints) or, for OpenPose, PAF
+    /// magnitudes (max over limbs) onto a copy of the image. The map is stretched over the whole image, so
+    /// it lines up with a stretched (not letterboxed, not cropped) input.
     /// </summary>
     public static Mat RenderMaps(Mat image, PoseOutput output, PoseModel model, bool pafs = false, double alpha = 0.5)
     {
         ArgumentNullException.ThrowIfNull(image);
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(model);
+        if (pafs && model.Kind != PoseModelKind.OpenPose)
+            throw new ArgumentException($"{model.Name} is a {model.Kind} model: only OpenPose outputs part affinity fields.", nameof(pafs));
         int h = output.Height, w = output.Width, c = output.Channels;
+        var parts = model.Keypoints.Count;
         var data = output.Data;
         var map = new float[h * w];
         for (var i = 0; i < h * w; i++)
         {
             var m = 0f;
             if (!pafs)
-                for (var p = 0; p < CocoSkeleton.PartCount; p++) m = Math.Max(m, data[i * c + model.HeatmapOffset + p]);
+                for (var p = 0; p < parts; p++)
+                {
+                    var v = data[i * c + model.HeatmapOffset + p];
+                    m = Math.Max(m, model.HeatmapLogits ? HeatmapDecoder.Sigmoid(v) : v);
+                }
             else
                 foreach (var limb in CocoSkeleton.Limbs)
                 {

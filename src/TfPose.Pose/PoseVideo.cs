@@ -138,7 +138,7 @@ public static class PoseVideo
                         writer.Write(item.Frame);
                     }
                     if (options.JsonDirectory is { } dir)
-                        PoseJson.WriteOpenPose(Path.Combine(dir, $"{options.JsonPrefix}_{item.Index:D12}_keypoints.json"), found);
+                        PoseJson.WriteOpenPose(Path.Combine(dir, $"{options.JsonPrefix}_{item.Index:D12}_keypoints.json"), found, estimator.Model.Keypoints);
                     done++;
                     progress?.Report(new PoseVideoProgress(done, frameCount, done / Math.Max(1e-9, stopwatch.Elapsed.TotalSeconds)));
                 }

@@ -1,0 +1,230 @@
+using System.Text.Json;
+using TfPose.Graph;
+
+namespace TfPose.Pose;
+
+/// <summary>
+/// Works out a <see cref="PoseModel"/> for a frozen graph: detected from the graph's inputs and outputs
+/// for the known families, then overridden field by field by <c>NAME.pose.json</c> next to the graph
+/// (<c>model.pb</c> → <c>model.pose.json</c>), so another graph of a known kind can be described without code.
+/// </summary>
+/// <remarks>
+/// Override file (every field optional; with no detectable kind, <c>kind</c>, <c>outputs</c> and
+/// <c>keypoints</c> are needed):
+/// <code>
+/// { "kind": "heatmap" | "posenet" | "openpose", "name": "my-model", "input": "image", "outputs": ["out"],
+///   "width": 192, "height": 192, "stride": 4, "sizeRule": "fixed" | "multiple" | "multiple+1",
+///   "channelOrder": "rgb" | "bgr", "mean": 0, "scale": 1, "heatmapLogits": false,
+///   "keypoints": "coco17" | "ai-challenger14" | "openpose-coco18"
+///              | { "name": "...", "names": ["..."], "skeleton": [[0, 1]], "coco17": [-1, ...] } }
+/// </code>
+/// </remarks>
+public static class PoseModelDescription
+{
+    /// <summary>The override file for a graph: same folder, extension replaced by <c>.pose.json</c>.</summary>
+    public static string OverridePath(string graphPath) =>
+        Path.Combine(Path.GetDirectoryName(Path.GetFullPath(graphPath)) ?? ".", Path.GetFileNameWithoutExtension(graphPath) + ".pose.json");
+
+    /// <summary>Detects the model of a graph file and applies its override file when present.</summary>
+    public static PoseModel Load(string graphPath) => Load(TfGraph.Load(graphPath), graphPath);
+
+    /// <summary>Detects the model of a loaded graph and applies the override file next to <paramref name="graphPath"/> when present.</summary>
+    public static PoseModel Load(TfGraph graph, string graphPath)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        var json = OverridePath(graphPath);
+        var detected = TryDetect(graph, graphPath, out var why);
+        if (!File.Exists(json))
+            return detected ?? throw new InvalidDataException($"{why} Describe it in {json} (see PoseModelDescription).");
+        var model = ApplyOverride(detected, json, why);
+        model.Validate(json);
+        return model;
+    }
+
+    /// <summary>Detects the model of a known graph family, or throws naming what the graph has.</summary>
+    public static PoseModel Detect(TfGraph graph, string where) =>
+        TryDetect(graph, where, out var why) ?? throw new InvalidDataException(why);
+
+    private static PoseModel? TryDetect(TfGraph graph, string where, out string why)
+    {
+        why = "";
+        var inputs = graph.Inputs.Where(i => i.Shape is null || i.Shape.Length == 4).ToList();
+        var outputs = graph.Outputs;
+        string Listing() => $"inputs: {string.Join(", ", graph.Inputs.Select(i => i.Name + Shape(i.Shape)))}; outputs: {string.Join(", ", outputs)}";
+        if (inputs.Count != 1)
+        {
+            why = $"{where}: not a known pose graph: expected one NHWC image input ({Listing()}).";
+            return null;
+        }
+        var input = inputs[0];
+        GraphShapes shapes;
+        try { shapes = ShapeInference.Infer(graph); }
+        catch (Exception e) when (e is InvalidDataException or NotSupportedException or ArgumentException or InvalidOperationException)
+        {
+            why = $"{where}: cannot infer the output shapes ({e.Message}).";
+            return null;
+        }
+        long Channels(string o) => shapes.Shape(o) is { Length: 4 } s ? s[3] : -1;
+        long[] inShape = input.Shape ?? [-1, -1, -1, 3];
+        string name = Path.GetFileName(Path.GetDirectoryName(Path.GetFullPath(where))) is { Length: > 0 } d ? d : Path.GetFileNameWithoutExtension(where);
+
+        // OpenPose: 19 heatmaps + 38 PAFs in one output.
+        var openPose = outputs.FirstOrDefault(o => o == "Openpose/concat_stage7") ?? outputs.FirstOrDefault(o => Channels(o) == 57);
+        if (openPose is not null)
+            return PoseModel.OpenPose with { Name = name, InputName = input.Name, OutputNames = [openPose] };
+
+        // PoseNet: four outputs named as tfjs-models' graphs name them, with K, 2K, 2E, 2E channels.
+        string? Find(string prefix, long channels) =>
+            outputs.FirstOrDefault(o => o.StartsWith(prefix, StringComparison.OrdinalIgnoreCase) && Channels(o) == channels);
+        var heat = Find("heatmap", 17);
+        var off = Find("offset", 34);
+        var fwd = Find("displacement_fwd", 32);
+        var bwd = Find("displacement_bwd", 32);
+        if (heat is not null && off is not null && fwd is not null && bwd is not null)
+        {
+            // The shared PoseNet graph ends in a Sigmoid; graphs cut at the logits (as tfjs runs them) do not.
+            var logits = graph.FindNode(heat)?.Op != "Sigmoid";
+            var m = PoseModel.PoseNet(heat, off, fwd, bwd, heatmapLogits: logits) with { Name = name, InputName = input.Name };
+            if (inShape[1] > 0 && inShape[2] > 0)
+                m = m with { DefaultWidth = (int)inShape[2], DefaultHeight = (int)inShape[1] };
+            return m;
+        }
+
+        // Single-person heatmaps: one 4-D output whose size divides a fixed input size.
+        var maps = outputs.Where(o => shapes.Shape(o) is { Length: 4 }).ToList();
+        if (maps.Count == 1 && shapes.Shape(maps[0]) is [_, var h, var w, var k] && inShape[1] > 0 && inShape[2] > 0 && h > 0 && w > 0
+            && inShape[1] % h == 0 && inShape[2] % w == 0 && inShape[1] / h == inShape[2] / w)
+        {
+            KeypointSet? set = k switch
+            {
+                14 => KeypointSet.AiChallenger14,
+                17 => KeypointSet.Coco17,
+                18 => KeypointSet.OpenPose18,
+                _ => null,
+            };
+            if (set is null)
+            {
+                why = $"{where}: looks like a single-person heatmap model ({maps[0]} has {k} maps) but {k} matches no known keypoint set (14 AI Challenger, 17 COCO, 18 OpenPose).";
+                return null;
+            }
+            return PoseModel.Heatmap(maps[0], (int)(inShape[1] / h), set, (int)inShape[2], (int)inShape[1]) with { Name = name, InputName = input.Name };
+        }
+
+        why = $"{where}: not a known pose graph: no OpenPose output (57 channels), no PoseNet heatmap/offset/displacement_fwd/displacement_bwd outputs, " +
+              $"and no single heatmap output on a fixed-size input ({Listing()}).";
+        return null;
+    }
+
+    private static string Shape(long[]? s) => s is null ? "[?]" : "[" + string.Join(",", s.Select(v => v < 0 ? "?" : v.ToString(System.Globalization.CultureInfo.InvariantCulture))) + "]";
+
+    /// <summary>Applies an override file on top of a detected model (or builds one from the file alone).</summary>
+    public static PoseModel ApplyOverride(PoseModel? detected, string jsonPath, string? detectionProblem = null)
+    {
+        JsonDocument doc;
+        try { doc = JsonDocument.Parse(File.ReadAllBytes(jsonPath), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true }); }
+        catch (JsonException e) { throw new InvalidDataException($"{jsonPath}: not valid JSON ({e.Message}).", e); }
+        using (doc)
+        {
+            var root = doc.RootElement;
+            if (root.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{jsonPath}: expected a JSON object.");
+            var known = new HashSet<string>(StringComparer.Ordinal)
+                { "kind", "name", "input", "outputs", "width", "height", "stride", "sizeRule", "channelOrder", "mean", "scale", "heatmapLogits", "keypoints" };
+            foreach (var p in root.EnumerateObject())
+                if (!known.Contains(p.Name))
+                    throw new InvalidDataException($"{jsonPath}: unknown field '{p.Name}' (known: {string.Join(", ", known)}).");
+
+            PoseModel model;
+            if (root.TryGetProperty("kind", out var kindEl))
+            {
+                var kind = Enum(kindEl, jsonPath, "kind", ("openpose", PoseModelKind.OpenPose), ("heatmap", PoseModelKind.Heatmap), ("posenet", PoseModelKind.PoseNet));
+                model = detected is not null && detected.Kind == kind ? detected : kind switch
+                {
+                    PoseModelKind.OpenPose => PoseModel.OpenPose,
+                    PoseModelKind.PoseNet => PoseModel.PoseNet(),
+                    _ => PoseModel.Heatmap("heatmaps", 1, KeypointSet.Coco17),
+                };
+            }
+            else
+            {
+                model = detected ?? throw new InvalidDataException(
+                    $"{jsonPath}: gives no \"kind\", and the graph's kind could not be detected: {detectionProblem}");
+            }
+
+            if (root.TryGetProperty("name", out var v)) model = model with { Name = Str(v, jsonPath, "name") };
+            if (root.TryGetProperty("input", out v)) model = model with { InputName = Str(v, jsonPath, "input") };
+            if (root.TryGetProperty("outputs", out v))
+            {
+                if (v.ValueKind != JsonValueKind.Array) throw new InvalidDataException($"{jsonPath}: \"outputs\" must be an array of tensor names.");
+                model = model with { OutputNames = v.EnumerateArray().Select(e => Str(e, jsonPath, "outputs")).ToArray() };
+            }
+            if (root.TryGetProperty("width", out v)) model = model with { DefaultWidth = Int(v, jsonPath, "width") };
+            if (root.TryGetProperty("height", out v)) model = model with { DefaultHeight = Int(v, jsonPath, "height") };
+            if (root.TryGetProperty("stride", out v)) model = model with { Stride = Int(v, jsonPath, "stride") };
+            if (root.TryGetProperty("sizeRule", out v))
+                model = model with { SizeRule = Enum(v, jsonPath, "sizeRule", ("multiple", InputSizeRule.MultipleOfStride), ("multiple+1", InputSizeRule.StrideMultiplePlusOne), ("fixed", InputSizeRule.Fixed)) };
+            if (root.TryGetProperty("channelOrder", out v))
+                model = model with { ChannelOrder = Enum(v, jsonPath, "channelOrder", ("rgb", ChannelOrder.Rgb), ("bgr", ChannelOrder.Bgr)) };
+            if (root.TryGetProperty("mean", out v)) model = model with { Mean = Num(v, jsonPath, "mean") };
+            if (root.TryGetProperty("scale", out v)) model = model with { Scale = Num(v, jsonPath, "scale") };
+            if (root.TryGetProperty("heatmapLogits", out v))
+                model = model with { HeatmapLogits = v.ValueKind switch { JsonValueKind.True => true, JsonValueKind.False => false, _ => throw new InvalidDataException($"{jsonPath}: \"heatmapLogits\" must be true or false.") } };
+            if (root.TryGetProperty("keypoints", out v)) model = model with { Keypoints = Keypoints(v, jsonPath) };
+            if (model.Kind == PoseModelKind.Heatmap) model = model with { OutputChannels = model.Keypoints.Count };
+            return model;
+        }
+    }
+
+    private static KeypointSet Keypoints(JsonElement v, string path)
+    {
+        if (v.ValueKind == JsonValueKind.String)
+            return KeypointSet.FindBuiltIn(v.GetString()!) ?? throw new InvalidDataException(
+                $"{path}: unknown keypoint set '{v.GetString()}' (built in: {string.Join(", ", KeypointSet.BuiltIn.Select(s => s.Name))}; or give an object with names and skeleton).");
+        if (v.ValueKind != JsonValueKind.Object)
+            throw new InvalidDataException($"{path}: \"keypoints\" must be a built-in set name or an object {{\"name\", \"names\", \"skeleton\", \"coco17\"}}.");
+        var name = v.TryGetProperty("name", out var n) ? Str(n, path, "keypoints.name") : "custom";
+        if (!v.TryGetProperty("names", out var names) || names.ValueKind != JsonValueKind.Array)
+            throw new InvalidDataException($"{path}: \"keypoints\" needs \"names\", an array of keypoint names in channel order.");
+        var bones = new List<Bone>();
+        if (v.TryGetProperty("skeleton", out var sk))
+        {
+            if (sk.ValueKind != JsonValueKind.Array) throw new InvalidDataException($"{path}: \"keypoints.skeleton\" must be an array of [from, to] index pairs.");
+            foreach (var b in sk.EnumerateArray())
+            {
+                if (b.ValueKind != JsonValueKind.Array || b.GetArrayLength() != 2)
+                    throw new InvalidDataException($"{path}: every \"keypoints.skeleton\" entry must be a [from, to] pair of keypoint indices.");
+                bones.Add(new Bone(Int(b[0], path, "keypoints.skeleton"), Int(b[1], path, "keypoints.skeleton")));
+            }
+        }
+        int[]? coco = null;
+        if (v.TryGetProperty("coco17", out var c))
+        {
+            if (c.ValueKind != JsonValueKind.Array) throw new InvalidDataException($"{path}: \"keypoints.coco17\" must be 17 keypoint indices (−1 where missing).");
+            coco = c.EnumerateArray().Select(e => Int(e, path, "keypoints.coco17")).ToArray();
+        }
+        try
+        {
+            return new KeypointSet(name, names.EnumerateArray().Select(e => Str(e, path, "keypoints.names")).ToArray(), bones, coco);
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"{path}: {e.Message}", e);
+        }
+    }
+
+    private static string Str(JsonElement v, string path, string field) =>
+        v.ValueKind == JsonValueKind.String && v.GetString() is { Length: > 0 } s ? s : throw new InvalidDataException($"{path}: \"{field}\" must be a non-empty string.");
+
+    private static int Int(JsonElement v, string path, string field) =>
+        v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var i) ? i : throw new InvalidDataException($"{path}: \"{field}\" must be an integer.");
+
+    private static float Num(JsonElement v, string path, string field) =>
+        v.ValueKind == JsonValueKind.Number ? v.GetSingle() : throw new InvalidDataException($"{path}: \"{field}\" must be a number.");
+
+    private static T Enum<T>(JsonElement v, string path, string field, params (string Name, T Value)[] values)
+    {
+        var s = v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+        foreach (var (n, val) in values)
+            if (string.Equals(n, s, StringComparison.OrdinalIgnoreCase)) return val;
+        throw new InvalidDataException($"{path}: \"{field}\" must be one of {string.Join(", ", values.Select(x => x.Name))}, got {v.GetRawText()}.");
+    }
+}
