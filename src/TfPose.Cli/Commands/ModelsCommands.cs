@@ -48,8 +48,29 @@ internal static class ModelsCommands
             Console.WriteLine(model.Sha256 is null ? $"sha-256 {result.Sha256} (the source pins none; not verified)" : $"sha-256 {result.Sha256} verified");
             return 0;
         });
+        var path = new Argument<string>("MODEL") { Description = "A .pb path or a downloaded model name." };
+        var describe = new Command("describe", "Show the pose model description detected from a graph (and its NAME.pose.json override, if any).");
+        describe.Add(path);
+        describe.SetAction(parseResult =>
+        {
+            var file = new ModelStore().Resolve(parseResult.GetValue(path)!);
+            var m = PoseModelDescription.Load(file);
+            var overrides = PoseModelDescription.OverridePath(file);
+            var table = new Table().AddColumns("field", "value");
+            table.AddRow("kind", m.Kind.ToString());
+            table.AddRow("input", Markup.Escape(m.InputName));
+            table.AddRow("outputs", Markup.Escape(string.Join(", ", m.OutputNames)));
+            table.AddRow("default size", $"{m.DefaultWidth}x{m.DefaultHeight} ({m.SizeRule}, stride {m.Stride})");
+            table.AddRow("pixels", $"{m.ChannelOrder}, (pixel - {m.Mean:0.###}) x {m.Scale:0.#####}{(m.HeatmapLogits ? ", heatmap logits (sigmoid applied)" : "")}");
+            table.AddRow("keypoints", Markup.Escape($"{m.Keypoints.Name}: {string.Join(", ", m.Keypoints.Names)}"));
+            table.AddRow("COCO-17", m.Keypoints.ToCoco17 is null ? "no mapping" : $"{m.Keypoints.CocoKeypointCount} of 17 keypoints map");
+            table.AddRow("override", Markup.Escape(File.Exists(overrides) ? $"{overrides} (applied)" : $"{overrides} (none)"));
+            AnsiConsole.Write(table);
+            return 0;
+        });
         models.Add(list);
         models.Add(download);
+        models.Add(describe);
         return models;
     }
 }

@@ -14,11 +14,13 @@ internal static class PoseBenchCommand
         var image = new Option<string>("--image") { Description = "Image to benchmark on (e.g. ../shared/data/images/p2.jpg).", Required = true };
         var iterations = new Option<int>("--iterations") { Description = "Timed repetitions.", DefaultValueFactory = _ => 100 };
         var frames = new Option<int>("--frames") { Description = "Frames of the generated video for the end-to-end run.", DefaultValueFactory = _ => 120 };
-        var bench = new Command("pose", "Pose pipeline: post-processing median and end-to-end frames/s on a video.");
+        var decoder = new PoseCommands.DecoderOptions();
+        var bench = new Command("pose", "Pose pipeline (any model kind): inference and post-processing medians, end-to-end frames/s on a video.");
         foreach (var o in new Option[] { model, size, image, iterations, frames }) bench.Add(o);
+        decoder.AddTo(bench);
         bench.SetAction(async (parseResult, ct) =>
         {
-            var options = PoseCommands.EstimatorOptions(parseResult.GetValue(size)!, 4f);
+            var options = decoder.Apply(parseResult, PoseCommands.EstimatorOptions(parseResult.GetValue(size)));
             using var estimator = new PoseEstimator(new ModelStore().Resolve(parseResult.GetValue(model)!), options);
             var path = parseResult.GetValue(image)!;
             using var mat = Cv2.ImRead(path, ImreadModes.Color);
@@ -38,8 +40,10 @@ internal static class PoseBenchCommand
                 sw.Restart(); estimator.Infer(prepared, output); infer.Add(sw.Elapsed.TotalMilliseconds);
                 sw.Restart(); estimator.Decode(output, prepared.Mapping); post.Add(sw.Elapsed.TotalMilliseconds);
             }
-            Console.WriteLine($"image {path} {mat.Width}x{mat.Height}, network {estimator.Width}x{estimator.Height}, output {output.Height}x{output.Width}x{output.Channels}, grid {estimator.Decoder.UpsampledWidth}x{estimator.Decoder.UpsampledHeight}, {people} people");
-            Console.WriteLine($"post-processing (upsample+smooth+peaks+assembly): median {Median(post):F3} ms, p90 {Percentile(post, 0.9):F3} ms");
+            var grid = estimator.Decoder is PafDecoder paf ? $", grid {paf.UpsampledWidth}x{paf.UpsampledHeight}" : "";
+            Console.WriteLine($"model {estimator.Model.Name} ({estimator.Model.Kind}, {estimator.Model.Keypoints.Name})");
+            Console.WriteLine($"image {path} {mat.Width}x{mat.Height}, network {estimator.Width}x{estimator.Height}, output {output.Height}x{output.Width}x{output.Channels}{grid}, {people} people");
+            Console.WriteLine($"post-processing ({estimator.Decoder.GetType().Name}): median {Median(post):F3} ms, p90 {Percentile(post, 0.9):F3} ms");
             Console.WriteLine($"inference: median {Median(infer):F2} ms, p90 {Percentile(infer, 0.9):F2} ms");
 
             // End to end on a video at the network size: decode, inference and post-processing overlapped.

@@ -12,15 +12,43 @@ internal static class PoseCommands
 
     public static Option<string> ModelOption() => new("--model")
     {
-        Description = "Frozen OpenPose graph: a .pb path, or a model name from 'tfpose models list' (downloaded).",
+        Description = "Frozen pose graph (OpenPose, PoseNet, or a single-person CPM/hourglass heatmap model): a .pb path, or a model name " +
+                      "from 'tfpose models list' (downloaded). The kind is detected from the graph; NAME.pose.json beside it overrides the description.",
         Required = true,
     };
 
-    public static Option<string> SizeOption() => new("--size")
+    public static Option<string?> SizeOption() => new("--size")
     {
-        Description = "Network input size WxH, multiples of 8.",
-        DefaultValueFactory = _ => "432x368",
+        Description = "Network input size WxH (default: the model's; OpenPose multiples of 8, e.g. 432x368; PoseNet 16k+1, e.g. 353x257; CPM/hourglass fixed 192x192).",
     };
+
+    /// <summary>Decoder options shared by pose, pose eval and bench pose.</summary>
+    internal sealed class DecoderOptions
+    {
+        public Option<float> Ratio { get; } = new("--ratio") { Description = "OpenPose: upsampling of the network output before peak search (resize_out_ratio).", DefaultValueFactory = _ => 4f };
+        public Option<bool> Single { get; } = new("--single") { Description = "PoseNet: single-pose decoding (argmax per keypoint) instead of multi-pose." };
+        public Option<int> MaxPeople { get; } = new("--max-people") { Description = "PoseNet multi-pose: at most this many people.", DefaultValueFactory = _ => 10 };
+        public Option<float> ScoreThreshold { get; } = new("--score-threshold") { Description = "PoseNet multi-pose: minimum root keypoint score.", DefaultValueFactory = _ => 0.5f };
+        public Option<float> NmsRadius { get; } = new("--nms-radius") { Description = "PoseNet multi-pose: NMS radius in network-input pixels.", DefaultValueFactory = _ => 20f };
+        public Option<float?> MinScore { get; } = new("--min-score") { Description = "Leave out keypoints scoring below this (default: heatmap models 0.1, PoseNet 0 = all 17)." };
+
+        public void AddTo(Command c)
+        {
+            foreach (var o in new Option[] { Ratio, Single, MaxPeople, ScoreThreshold, NmsRadius, MinScore }) c.Add(o);
+        }
+
+        public PoseEstimatorOptions Apply(ParseResult r, PoseEstimatorOptions o)
+        {
+            var min = r.GetValue(MinScore);
+            var heat = o.Heatmap;
+            var net = o.PoseNet with
+            {
+                SinglePose = r.GetValue(Single), MaxDetections = r.GetValue(MaxPeople), ScoreThreshold = r.GetValue(ScoreThreshold), NmsRadius = r.GetValue(NmsRadius),
+            };
+            if (min is { } m) { heat = heat with { MinScore = m }; net = net with { MinKeypointScore = m }; }
+            return o with { Decoder = o.Decoder with { UpsampleRatio = r.GetValue(Ratio) }, Heatmap = heat, PoseNet = net };
+        }
+    }
 
     public static Command Create()
     {
@@ -31,7 +59,8 @@ internal static class PoseCommands
         };
         var model = ModelOption();
         var size = SizeOption();
-        var ratio = new Option<float>("--ratio") { Description = "Upsampling of the network output before peak search (resize_out_ratio).", DefaultValueFactory = _ => 4f };
+        var decoder = new DecoderOptions();
+        var box = new Option<string?>("--box") { Description = "Only look inside this box X,Y,W,H (image pixels), e.g. the person box for a single-person model." };
         var outDir = new Option<string>("--out") { Description = "Output folder.", DefaultValueFactory = _ => "tfpose-out" };
         var json = new Option<bool>("--json") { Description = "Write OpenPose JSON (per image, per video frame)." };
         var render = new Option<bool>("--render") { Description = "Write rendered images / annotated videos (default when neither --json nor --render is given: both)." };
@@ -40,14 +69,16 @@ internal static class PoseCommands
         var scaleGap = new Option<float>("--scale-gap") { Description = "Gap between scales (OpenPose scale_gap).", DefaultValueFactory = _ => 0.25f };
         var maps = new Option<bool>("--maps") { Description = "Also write heatmap and PAF visualisations for images." };
 
-        var pose = new Command("pose", "Multi-person pose estimation with an OpenPose graph on images, folders and videos.");
-        foreach (var o in new Option[] { model, size, ratio, outDir, json, render, keepAspect, scales, scaleGap, maps }) pose.Add(o);
+        var pose = new Command("pose", "Pose estimation (OpenPose, PoseNet, CPM/hourglass graphs) on images, folders and videos.");
+        foreach (var o in new Option[] { model, size, box, outDir, json, render, keepAspect, scales, scaleGap, maps }) pose.Add(o);
+        decoder.AddTo(pose);
         pose.Add(inputs);
         pose.Add(Eval());
         pose.SetAction(async (parseResult, ct) =>
         {
-            var options = EstimatorOptions(parseResult.GetValue(size)!, parseResult.GetValue(ratio), parseResult.GetValue(keepAspect),
-                parseResult.GetValue(scales), parseResult.GetValue(scaleGap));
+            var options = decoder.Apply(parseResult, EstimatorOptions(parseResult.GetValue(size), parseResult.GetValue(keepAspect),
+                parseResult.GetValue(scales), parseResult.GetValue(scaleGap)));
+            var crop = ParseBox(parseResult.GetValue(box));
             var modelPath = new ModelStore().Resolve(parseResult.GetValue(model)!);
             var writeJson = parseResult.GetValue(json);
             var writeRender = parseResult.GetValue(render);
@@ -56,6 +87,7 @@ internal static class PoseCommands
             Directory.CreateDirectory(output);
 
             using var estimator = new PoseEstimator(modelPath, options);
+            PrintModel(estimator);
             var failures = 0;
             foreach (var input in parseResult.GetValue(inputs)!)
             {
@@ -72,7 +104,7 @@ internal static class PoseCommands
                         try
                         {
                             ProcessImage(estimator, f, Path.Combine(output, Path.GetFileName(Path.GetFullPath(input).TrimEnd(Path.DirectorySeparatorChar)), Path.ChangeExtension(rel, null)),
-                                writeJson, writeRender, parseResult.GetValue(maps));
+                                writeJson, writeRender, parseResult.GetValue(maps), crop);
                         }
                         catch (Exception e) when (e is IOException or ArgumentException or InvalidDataException or OpenCVException)
                         {
@@ -84,11 +116,12 @@ internal static class PoseCommands
                 }
                 else if (VideoExtensions.Contains(Path.GetExtension(input)) || (int.TryParse(input, out _) && !File.Exists(input)))
                 {
+                    if (crop is not null) throw new ArgumentException("--box applies to images, not videos.");
                     await ProcessVideo(estimator, input, output, writeJson, writeRender, ct);
                 }
                 else if (File.Exists(input))
                 {
-                    ProcessImage(estimator, input, Path.Combine(output, Path.GetFileNameWithoutExtension(input)), writeJson, writeRender, parseResult.GetValue(maps));
+                    ProcessImage(estimator, input, Path.Combine(output, Path.GetFileNameWithoutExtension(input)), writeJson, writeRender, parseResult.GetValue(maps), crop);
                 }
                 else
                 {
@@ -100,14 +133,19 @@ internal static class PoseCommands
         return pose;
     }
 
-    public static PoseEstimatorOptions EstimatorOptions(string size, float ratio, bool keepAspect = false, int scales = 1, float gap = 0.25f)
+    public static PoseEstimatorOptions EstimatorOptions(string? size, bool keepAspect = false, int scales = 1, float gap = 0.25f)
     {
-        var (w, h) = ParseSize(size);
-        return new PoseEstimatorOptions
-        {
-            Width = w, Height = h, KeepAspectRatio = keepAspect, ScaleNumber = scales, ScaleGap = gap,
-            Decoder = new PafDecoderOptions { UpsampleRatio = ratio },
-        };
+        var (w, h) = size is null ? ((int?)null, (int?)null) : ParseSize(size);
+        return new PoseEstimatorOptions { Width = w, Height = h, KeepAspectRatio = keepAspect, ScaleNumber = scales, ScaleGap = gap };
+    }
+
+    public static Rect? ParseBox(string? box)
+    {
+        if (box is null) return null;
+        var p = box.Split(',');
+        if (p.Length != 4 || !p.All(v => int.TryParse(v, out _)) || int.Parse(p[2]) <= 0 || int.Parse(p[3]) <= 0)
+            throw new ArgumentException($"--box '{box}' is not X,Y,W,H with a positive width and height (e.g. 100,40,200,380).");
+        return new Rect(int.Parse(p[0]), int.Parse(p[1]), int.Parse(p[2]), int.Parse(p[3]));
     }
 
     public static (int W, int H) ParseSize(string size)
@@ -118,14 +156,20 @@ internal static class PoseCommands
         return (w, h);
     }
 
-    private static void ProcessImage(PoseEstimator estimator, string path, string outStem, bool json, bool render, bool maps)
+    private static void PrintModel(PoseEstimator estimator)
+    {
+        var m = estimator.Model;
+        Console.WriteLine($"model {m.Name}: {m.Kind}, {m.Keypoints.Name} keypoints, input {estimator.Width}x{estimator.Height} {m.ChannelOrder} (pixel - {m.Mean:0.###}) x {m.Scale:0.#####}");
+    }
+
+    private static void ProcessImage(PoseEstimator estimator, string path, string outStem, bool json, bool render, bool maps, Rect? box)
     {
         using var image = Cv2.ImRead(path, ImreadModes.Color);
         if (image.Empty())
             throw new InvalidDataException($"{path}: cannot read the image (unsupported, corrupt or empty file).");
-        var people = estimator.Estimate(image);
+        var people = estimator.Estimate(image, box);
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(outStem))!);
-        if (json) PoseJson.WriteOpenPose(outStem + "_keypoints.json", people);
+        if (json) PoseJson.WriteOpenPose(outStem + "_keypoints.json", people, estimator.Model.Keypoints);
         if (render)
         {
             using var canvas = image.Clone();
@@ -134,10 +178,13 @@ internal static class PoseCommands
         }
         if (maps)
         {
-            using var heat = PoseRenderer.RenderMaps(image, estimator.LastOutput, estimator.Options.Model);
+            using var heat = PoseRenderer.RenderMaps(image, estimator.LastOutput, estimator.Model);
             WriteImage(outStem + "_heatmaps.png", heat);
-            using var paf = PoseRenderer.RenderMaps(image, estimator.LastOutput, estimator.Options.Model, pafs: true);
-            WriteImage(outStem + "_pafs.png", paf);
+            if (estimator.Model.Kind == PoseModelKind.OpenPose)
+            {
+                using var paf = PoseRenderer.RenderMaps(image, estimator.LastOutput, estimator.Model, pafs: true);
+                WriteImage(outStem + "_pafs.png", paf);
+            }
         }
         Console.WriteLine($"{path}: {people.Count} {(people.Count == 1 ? "person" : "people")}");
     }
@@ -179,23 +226,40 @@ internal static class PoseCommands
         if (options.JsonDirectory is not null) Console.WriteLine($"  json:  {options.JsonDirectory}");
     }
 
+    // A COCO box [x, y, w, h] grown about its centre (top-down pose estimation usually adds 25% context).
+    private static Rect GrowBox(double[] b, double factor)
+    {
+        double cx = b[0] + b[2] / 2, cy = b[1] + b[3] / 2, w = b[2] * factor, h = b[3] * factor;
+        return new Rect((int)Math.Floor(cx - w / 2), (int)Math.Floor(cy - h / 2), Math.Max(1, (int)Math.Ceiling(w)), Math.Max(1, (int)Math.Ceiling(h)));
+    }
+
     private static Command Eval()
     {
         var model = ModelOption();
         var size = SizeOption();
-        var ratio = new Option<float>("--ratio") { Description = "Upsampling of the network output.", DefaultValueFactory = _ => 4f };
+        var decoder = new DecoderOptions();
+        var keepAspect = new Option<bool>("--keep-aspect") { Description = "Pad to keep the aspect ratio instead of stretching to the network size." };
+        var gtBoxes = new Option<bool>("--gt-boxes") { Description = "Top-down: run once per ground-truth person box (enlarged 1.25x, aspect kept) instead of on the whole image; for single-person models." };
         var annotations = new Option<string>("--coco-annotations") { Description = "COCO person_keypoints JSON.", Required = true };
         var images = new Option<string>("--images") { Description = "Folder holding the annotation file's images.", Required = true };
         var results = new Option<string?>("--results") { Description = "Also write the COCO results JSON here." };
-        var eval = new Command("eval", "Run the model on a COCO keypoints set and print AP/AR as pycocotools computes them.");
-        foreach (var o in new Option[] { model, size, ratio, annotations, images, results }) eval.Add(o);
+        var eval = new Command("eval", "Run the model on a COCO keypoints set and print AP/AR as pycocotools computes them (models whose keypoints map to COCO-17).");
+        foreach (var o in new Option[] { model, size, keepAspect, gtBoxes, annotations, images, results }) eval.Add(o);
+        decoder.AddTo(eval);
         eval.SetAction((parseResult, ct) =>
         {
             var gt = CocoKeypointDataset.Load(parseResult.GetValue(annotations)!);
             var dir = parseResult.GetValue(images)!;
             if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"Images folder not found: {dir}");
+            var byBox = parseResult.GetValue(gtBoxes);
             using var estimator = new PoseEstimator(new ModelStore().Resolve(parseResult.GetValue(model)!),
-                EstimatorOptions(parseResult.GetValue(size)!, parseResult.GetValue(ratio)));
+                decoder.Apply(parseResult, EstimatorOptions(parseResult.GetValue(size), parseResult.GetValue(keepAspect) || byBox)));
+            PrintModel(estimator);
+            var set = estimator.Model.Keypoints;
+            if (set.ToCoco17 is null)
+                throw new ArgumentException($"{estimator.Model.Name}: its {set.Name} keypoints have no COCO-17 mapping; it cannot be scored on COCO.");
+            if (set.CocoKeypointCount < 17)
+                Console.WriteLine($"note: {set.Name} provides {set.CocoKeypointCount} of COCO's 17 keypoints; the others count as missed, as pycocotools scores them.");
             var detections = new List<CocoDetection>();
             foreach (var img in gt.Images)
             {
@@ -203,7 +267,11 @@ internal static class PoseCommands
                 var path = Path.Combine(dir, img.FileName);
                 using var mat = Cv2.ImRead(path, ImreadModes.Color);
                 if (mat.Empty()) { Console.Error.WriteLine($"warning: skipping {path}: cannot read the image"); continue; }
-                var people = estimator.Estimate(mat);
+                var people = new List<Person>();
+                if (!byBox) people.AddRange(estimator.Estimate(mat));
+                else
+                    foreach (var a in gt.Annotations.Where(a => a.ImageId == img.Id && !a.IsCrowd && a.NumKeypoints > 0))
+                        people.AddRange(estimator.Estimate(mat, GrowBox(a.Bbox, 1.25)));
                 detections.AddRange(people.Select(p => new CocoDetection(img.Id, p)));
                 Console.WriteLine($"{img.FileName}: {people.Count} people");
             }
