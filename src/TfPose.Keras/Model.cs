@@ -373,11 +373,15 @@ public class Model : Layer
 
     /// <summary>
     /// Writes the model as a frozen TensorFlow GraphDef (binary .pb) for TensorFlow, OpenCV DNN or the project's
-    /// graph runtime: Placeholder <paramref name="inputName"/> (NHWC, any batch) to Identity <paramref name="outputName"/>.
+    /// graph runtime: Placeholder <paramref name="inputName"/> (NHWC) to Identity <paramref name="outputName"/>.
     /// </summary>
-    public void ExportGraphDef(string path, string inputName = "input", string outputName = "output")
+    /// <param name="batchSize">
+    /// Null: any batch (-1), except for models with a Conv2DTranspose, whose Conv2DBackpropInput needs a constant
+    /// output size including the batch; those are exported for batch 1 unless a batch size is given here.
+    /// </param>
+    public void ExportGraphDef(string path, string inputName = "input", string outputName = "output", int? batchSize = null)
     {
-        var graph = GraphDefExporter.Export(this, inputName, outputName);
+        var graph = GraphDefExporter.Export(this, inputName, outputName, batchSize);
         TfPose.Graph.AtomicFile.Write(path, s => Google.Protobuf.MessageExtensions.WriteTo(graph, s));
     }
 
