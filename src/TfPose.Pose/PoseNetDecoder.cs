@@ -21,6 +21,14 @@ public sealed record PoseNetDecoderOptions
     /// <summary>Times a displaced keypoint is re-anchored with the offsets of the cell it lands in (offsetRefineStep).</summary>
     public int OffsetRefineSteps { get; init; } = 2;
 
+    /// <summary>
+    /// People scoring below this are dropped after decoding (tfjs' decoder returns them; its demos hide poses
+    /// under minPoseConfidence 0.15). Greedy decoding re-grows a person from a second local maximum of one of
+    /// their keypoints; such a copy shares most keypoints with the first, so its score (unclaimed keypoints
+    /// only) is low and this filter removes it. Single-pose decoding is not filtered.
+    /// </summary>
+    public float MinPoseScore { get; init; } = 0.15f;
+
     /// <summary>Keypoints scoring below this are left out of a person (tfjs returns all 17; its demos draw those above 0.1).</summary>
     public float MinKeypointScore { get; init; }
 
@@ -124,6 +132,7 @@ public sealed class PoseNetDecoder : IPoseDecoder
         Span<Keypoint> buffer = stackalloc Keypoint[K];
         foreach (var pose in _poses)
         {
+            if (!Options.SinglePose && pose.Score < Options.MinPoseScore) continue;
             var count = 0;
             for (var k = 0; k < K; k++)
                 if (pose.Has[k] && pose.S[k] >= Options.MinKeypointScore)

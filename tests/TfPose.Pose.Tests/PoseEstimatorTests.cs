@@ -26,13 +26,14 @@ public class PoseEstimatorTests(EstimatorFixture fixture) : IClassFixture<Estima
     {
         using var image = Cv2.ImRead(SharedData.Image(file));
         var people = fixture.Estimator.Estimate(image);
-        var grid = fixture.Estimator.Decoder.UpsampledWidth;
+        var decoder = (PafDecoder)fixture.Estimator.Decoder;
+        var grid = decoder.UpsampledWidth;
         var reference = fixture.Reference.Estimate(image);
 
         Assert.Equal(expectedPeople, reference.Count);
         Assert.Equal(reference.Count, people.Count);
         // Image pixels per upsampled-grid pixel (the tolerance is 2 grid pixels).
-        float gx = image.Width / (float)grid, gy = image.Height / (float)fixture.Estimator.Decoder.UpsampledHeight;
+        float gx = image.Width / (float)grid, gy = image.Height / (float)decoder.UpsampledHeight;
         var within2 = 0;
         var total = 0;
         var outliers = new List<string>();
@@ -51,9 +52,13 @@ public class PoseEstimatorTests(EstimatorFixture fixture) : IClassFixture<Estima
                 if (d > 3 + 1e-3) Assert.Fail($"{file} {outliers[^1]}");
             }
         }
-        // The graph is numerically sensitive (zero-variance batch-norm channels): the two engines' outputs
-        // differ by up to ~0.27 on p2/p3, which moves a few soft peaks just past 2 grid pixels. At least 90%
-        // of keypoints must agree within 2 grid pixels; the rest are listed on failure.
+        // The two engines' outputs differ by up to ~0.27 on p2/p3 for this graph, which moves a few soft peaks
+        // just past 2 grid pixels. The likely cause is OpenCV's MVN layer, which OpenCV uses for the 39
+        // is_training=true FusedBatchNorm nodes (batch statistics): it adds epsilon to the standard deviation
+        // instead of to the variance, which matters on this graph's zero-variance channels. Our runtime
+        // follows TensorFlow (epsilon under the square root), so it is the faithful side; the tolerance is
+        // loosened for OpenCV's sake: at least 90% of keypoints within 2 grid pixels, all within 3, and the
+        // outliers are listed on failure.
         Assert.True(within2 >= 0.9 * total, $"{file}: {within2}/{total} keypoints within 2 grid px; {string.Join("; ", outliers)}");
     }
 
@@ -79,7 +84,8 @@ public class PoseEstimatorTests(EstimatorFixture fixture) : IClassFixture<Estima
     [Fact]
     public void AGraphWithoutTheOpenPoseOutput_SaysWhatWasExpected()
     {
-        var ex = Assert.ThrowsAny<Exception>(() => new PoseEstimator(SharedData.Model("cpm-mobile", "model.pb")));
+        // Told it is OpenPose, a CPM graph is rejected with what an OpenPose graph would have.
+        var ex = Assert.ThrowsAny<Exception>(() => new PoseEstimator(SharedData.Model("cpm-mobile", "model.pb"), new PoseEstimatorOptions { Model = PoseModel.OpenPose }));
         Assert.Contains("Openpose/concat_stage7", ex.Message);
         Assert.Contains("38 part affinity fields", ex.Message);
     }
