@@ -53,7 +53,17 @@ public sealed class FashionGan : IDisposable
         var z = Keras.Keras.Input([LatentDim], "noise");
         Combined = new Model(z, Discriminator.Call(Generator.Call(z)), name: "gan", seed: seed + 2, device: device);
         Combined.Compile(new Adam(0.0002, beta1: 0.5), "binary_crossentropy");
-        _noise = new Generator((ulong)seed + 3);
+        _noise = NoiseStream(seed);
+    }
+
+    // The noise stream is a function of the seed alone, so a graph-runtime sampler can reproduce it.
+    private static Generator NoiseStream(int seed) => new((ulong)seed + 3);
+
+    /// <summary>The first <paramref name="count"/> noise vectors of <c>new FashionGan(seed)</c>'s noise stream.</summary>
+    public static Tensor SeededNoise(int seed, long count)
+    {
+        using var g = NoiseStream(seed);
+        return randn([count, LatentDim], generator: g);
     }
 
     public int Seed { get; }

@@ -56,17 +56,36 @@ internal static class GanCommands
 
     private static Command Sample()
     {
-        var ckpt = CheckpointOption();
+        var ckpt = new Option<string?>("--checkpoint") { Description = "Checkpoint folder (a run's checkpoint/ folder): sample with the TorchSharp model." };
+        var graph = new Option<string?>("--graph") { Description = "Exported generator (.pb, e.g. a run's generator.pb): sample through the graph runtime, no TorchSharp model." };
         var count = new Option<int>("--count") { Description = "Number of images.", DefaultValueFactory = _ => 100 };
         var outPath = new Option<string>("--out") { Description = "Grid PNG.", DefaultValueFactory = _ => "grid.png" };
-        var seed = new Option<int>("--seed") { Description = "Noise seed.", DefaultValueFactory = _ => 1 };
-        var cmd = new Command("sample", "Write a grid of generated images from a checkpoint.") { ckpt, count, outPath, seed };
+        var seed = new Option<int>("--seed") { Description = "Noise seed (the same seed gives the same noise for --checkpoint and --graph).", DefaultValueFactory = _ => 1 };
+        var cmd = new Command("sample", "Write a grid of generated images from a checkpoint or from an exported generator graph.") { ckpt, graph, count, outPath, seed };
+        cmd.Validators.Add(r =>
+        {
+            if ((r.GetValue(ckpt) is null) == (r.GetValue(graph) is null))
+                r.AddError("Give exactly one of --checkpoint and --graph.");
+        });
         cmd.SetAction((p, ct) =>
         {
-            using var g = new FashionGan(p.GetValue(seed));
-            g.LoadCheckpoint(p.GetValue(ckpt)!);
-            using var s = g.Sample(p.GetValue(count));
-            ImageGrid.SavePng(p.GetValue(outPath)!, FashionGan.ToBytes(s), p.GetValue(count), 28, 10);
+            int n = p.GetValue(count);
+            if (n <= 0)
+                throw new ArgumentException($"--count must be positive, got {n}.");
+            Tensor s;
+            if (p.GetValue(graph) is { } pb)
+            {
+                using var g = new GeneratorGraph(pb);
+                s = g.Sample(n, p.GetValue(seed));
+            }
+            else
+            {
+                using var g = new FashionGan(p.GetValue(seed));
+                g.LoadCheckpoint(p.GetValue(ckpt)!);
+                s = g.Sample(n);
+            }
+            using (s)
+                ImageGrid.SavePng(p.GetValue(outPath)!, FashionGan.ToBytes(s), n, 28, 10);
             AnsiConsole.WriteLine($"wrote {Path.GetFullPath(p.GetValue(outPath)!)}");
             return Task.FromResult(0);
         });
