@@ -38,7 +38,29 @@ public static class PoseModelDescription
             return detected ?? throw new InvalidDataException($"{why} Describe it in {json} (see PoseModelDescription).");
         var model = ApplyOverride(detected, json, why);
         model.Validate(json);
+        CheckAgainstGraph(model, graph, json);
         return model;
+    }
+
+    // An override may describe outputs the graph does not have, or a keypoint count its maps disagree with:
+    // say so now, naming the file, rather than at the first image.
+    private static void CheckAgainstGraph(PoseModel model, TfGraph graph, string json)
+    {
+        if (graph.FindNode(model.InputName) is null)
+            throw new InvalidDataException($"{json}: the graph has no input '{model.InputName}'.");
+        foreach (var o in model.OutputNames)
+            if (graph.FindNode(o) is null)
+                throw new InvalidDataException($"{json}: the graph has no output '{o}' (outputs: {string.Join(", ", graph.Outputs)}).");
+        GraphShapes shapes;
+        try { shapes = ShapeInference.Infer(graph); }
+        catch (Exception e) when (e is InvalidDataException or NotSupportedException or ArgumentException or InvalidOperationException) { return; }
+        var channels = model.OutputNames.Select(o => shapes.Shape(o) is { Length: 4 } s ? s[3] : -1).ToList();
+        if (channels.Any(c => c < 0)) return;
+        var total = channels.Sum();
+        if (model.Kind == PoseModelKind.Heatmap && total != model.Keypoints.Count)
+            throw new InvalidDataException($"{json}: a heatmap model has one map per keypoint ({model.Keypoints.Count} for '{model.Keypoints.Name}'), but '{model.OutputNames[0]}' has {total} channels.");
+        if (total < model.OutputChannels)
+            throw new InvalidDataException($"{json}: the outputs hold {total} channels, fewer than the {model.OutputChannels} a {model.Kind} model needs.");
     }
 
     /// <summary>Detects the model of a known graph family, or throws naming what the graph has.</summary>
