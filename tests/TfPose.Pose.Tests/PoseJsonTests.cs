@@ -55,3 +55,48 @@ public class PoseJsonTests
         }
     }
 }
+
+public class KeypointSetJsonTests
+{
+    private static Person AicPerson() => new(KeypointSet.AiChallenger14,
+    [
+        new Keypoint(0, 50, 5, 0.5f, 0.05f, 0.9f),   // head_top: no COCO counterpart
+        new Keypoint(2, 40, 30, 0.4f, 0.3f, 0.8f),   // right_shoulder
+        new Keypoint(7, 70, 60, 0.7f, 0.6f, 0.7f),   // left_wrist
+        new Keypoint(10, 45, 95, 0.45f, 0.95f, 0.6f), // right_ankle
+    ], 0.5f);
+
+    [Fact]
+    public void OpenPoseJson_NamesTheKeypointSet_AndWritesItsKeypoints()
+    {
+        using var doc = System.Text.Json.JsonDocument.Parse(PoseJson.ToOpenPoseJson([AicPerson()]));
+        Assert.Equal("ai-challenger14", doc.RootElement.GetProperty("keypoint_set").GetString());
+        Assert.Equal(KeypointSet.AiChallenger14.Names, doc.RootElement.GetProperty("keypoint_names").EnumerateArray().Select(e => e.GetString()!));
+        var k = Assert.Single(doc.RootElement.GetProperty("people").EnumerateArray()).GetProperty("pose_keypoints_2d").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        Assert.Equal(42, k.Length);
+        Assert.Equal([40, 30, 0.8], k[6..9].Select(v => Math.Round(v, 5)));
+        // No people: the set comes from the model.
+        using var empty = System.Text.Json.JsonDocument.Parse(PoseJson.ToOpenPoseJson([], KeypointSet.Coco17));
+        Assert.Equal("coco17", empty.RootElement.GetProperty("keypoint_set").GetString());
+    }
+
+    [Fact]
+    public void CocoResult_OfAnAiChallengerPerson_UsesTheTwelveSharedKeypoints()
+    {
+        var r = CocoKeypointResult.FromPerson(7, AicPerson());
+        var k = r.Keypoints;
+        Assert.Equal([40, 30, 1], k[18..21]);  // right_shoulder is COCO index 6
+        Assert.Equal([70, 60, 1], k[27..30]);  // left_wrist is COCO index 9
+        Assert.Equal([45, 95, 1], k[48..51]);  // right_ankle is COCO index 16
+        Assert.All(k[0..15], v => Assert.Equal(0, v)); // no face keypoints; head_top is dropped
+        Assert.Equal(3, k.Where((_, i) => i % 3 == 2).Count(v => v > 0));
+    }
+
+    [Fact]
+    public void ASetWithoutCocoMapping_CannotBeScoredOnCoco()
+    {
+        var set = new KeypointSet("hands", ["thumb", "index"], [new Bone(0, 1)]);
+        var ex = Assert.Throws<ArgumentException>(() => CocoKeypointResult.FromPerson(1, new Person(set, [new Keypoint(0, 1, 1, 0, 0, 1)], 1)));
+        Assert.Contains("hands", ex.Message);
+    }
+}
