@@ -44,7 +44,8 @@ function Get-MissingDebianPackages([string[]] $Wanted) {
     return $missing
 }
 
-function Invoke-Setup([string[]] $Packages = @('libgtk-3-0|libgtk-3-0t64', 'libgomp1')) {
+# clang + zlib1g-dev: NativeAOT's link step (libtfpose); cmake, ninja-build, valgrind: the native SDK's CTest suite.
+function Invoke-Setup([string[]] $Packages = @('libgtk-3-0|libgtk-3-0t64', 'libgomp1', 'clang', 'zlib1g-dev', 'cmake', 'ninja-build', 'valgrind')) {
     if (-not $IsLinux) { return }
     if (-not (Get-Command dpkg-query -ErrorAction SilentlyContinue)) {
         Write-Warning "Not a Debian/Ubuntu system: make sure these libraries are installed: $($Packages -join ', ')"
@@ -83,10 +84,92 @@ function Invoke-Test {
         $failed += [int]$counters.failed + [int]$counters.error + [int]$counters.timeout
         $skipped += [int]$counters.notExecuted
     }
+    # The C API's CTest suite (NativeAOT publish, CMake build, CTest) counts in the same verdict.
+    if ($Filter) {
+        Write-Host 'Native CTest suite skipped: -Filter selects .NET tests only.'
+    } else {
+        $native = Invoke-NativeTests
+        $passed += $native.Passed; $failed += $native.Failed; $skipped += $native.Skipped
+    }
     Write-Host ''
     Write-Host "Tests: $passed passed, $failed failed, $skipped skipped"
-    if ($testExit -ne 0 -or $failed -gt 0) { throw "dotnet test failed (exit code $testExit, $failed failed)" }
+    if ($testExit -ne 0 -or $failed -gt 0) { throw "tests failed (dotnet test exit code $testExit, $failed failed in all)" }
     if ($passed -eq 0) { throw 'No test ran.' }
+}
+
+# ---- Native SDK: the C API (native/), libtfpose published with NativeAOT --------------------------
+$NativeBuild = Join-Path $Root 'artifacts/native/build'
+
+# Configures and builds native/ (its build publishes src/TfPose.Native with NativeAOT, then compiles the
+# examples and tests). Visual Studio on Windows, Ninja (or Makefiles) elsewhere; always Release.
+function Invoke-NativeBuild {
+    $cli = Join-Path $Root "src/TfPose.Cli/bin/$Configuration/net10.0/tfpose.dll"
+    $configure = @('-S', (Join-Path $Root 'native'), '-B', $NativeBuild, "-DTFPOSE_SHARED_DIR=$Shared", "-DTFPOSE_CLI_DLL=$cli")
+    if ($IsWindows) { $configure += @('-G', 'Visual Studio 17 2022', '-A', 'x64') }
+    elseif (Get-Command ninja -ErrorAction SilentlyContinue) { $configure += @('-G', 'Ninja', '-DCMAKE_BUILD_TYPE=Release') }
+    else { $configure += @('-G', 'Unix Makefiles', '-DCMAKE_BUILD_TYPE=Release') }
+    Invoke-Native 'cmake configure' { & cmake @configure }
+    Invoke-Native 'cmake build' { & cmake --build $NativeBuild --config Release --parallel 2 }
+}
+
+# Builds and runs CTest; returns its counts (a failed build counts as one failed test, so it is seen).
+function Invoke-NativeTests {
+    try { Invoke-NativeBuild }
+    catch {
+        Write-Warning "Native SDK build failed: $_"
+        return @{ Passed = 0; Failed = 1; Skipped = 0 }
+    }
+    $junit = Join-Path $Root 'artifacts/test-results/ctest-junit.xml'
+    New-Item -ItemType Directory -Force -Path (Split-Path $junit) | Out-Null
+    & ctest --test-dir $NativeBuild -C Release --parallel 2 --output-on-failure --output-junit $junit
+    $ctestExit = $LASTEXITCODE
+    if (-not (Test-Path $junit)) { return @{ Passed = 0; Failed = 1; Skipped = 0 } }
+    $cases = @(([xml](Get-Content $junit)).testsuite.testcase)
+    $counts = @{
+        Passed = @($cases | Where-Object { $_.status -eq 'run' }).Count
+        Failed = @($cases | Where-Object { $_.status -eq 'fail' }).Count
+        Skipped = @($cases | Where-Object { $_.status -in 'notrun', 'disabled' }).Count
+    }
+    if ($ctestExit -ne 0 -and $counts.Failed -eq 0) { $counts.Failed = 1 } # e.g. a crash of ctest itself
+    Write-Host "CTest: $($counts.Passed) passed, $($counts.Failed) failed, $($counts.Skipped) skipped"
+    return $counts
+}
+
+# -Task Native: configure, build and test the CMake project on its own.
+function Invoke-NativeTask {
+    $counts = Invoke-NativeTests
+    if ($counts.Failed -gt 0) { throw "native tests failed ($($counts.Failed) failed)" }
+    if ($counts.Passed -eq 0) { throw 'No native test ran.' }
+}
+
+# -Task Package: NuGet packages of the libraries and of the CLI tool, and a zip of the native SDK
+# (headers, libtfpose + runtimes, CMake package config, examples), all in artifacts/packages.
+function Invoke-Package {
+    $out = Join-Path $Root 'artifacts/packages'
+    if (Test-Path $out) { Remove-Item -Recurse -Force $out }
+    New-Item -ItemType Directory -Force -Path $out | Out-Null
+    $projects = @('TfPose.Graph', 'TfPose.Runtime', 'TfPose.Pose', 'TfPose.Datasets', 'TfPose.Keras', 'TfPose.Gan', 'TfPose.Segmentation', 'TfPose.Cli')
+    foreach ($p in $projects) {
+        $csproj = Join-Path $Root "src/$p/$p.csproj"
+        Invoke-Native "dotnet pack $p" { & dotnet pack $csproj -c $Configuration --no-build --nologo -v:minimal -o $out }
+    }
+    # The tool must install from the folder alone, as a user would.
+    $toolDir = Join-Path $Root 'artifacts/package-check/tool'
+    if (Test-Path $toolDir) { Remove-Item -Recurse -Force $toolDir }
+    $version = ([xml](Get-Content (Join-Path $Root 'Directory.Build.props'))).Project.PropertyGroup.Version | Select-Object -First 1
+    Invoke-Native 'dotnet tool install tfpose' { & dotnet tool install tfpose --tool-path $toolDir --add-source $out --version $version }
+    $tool = Join-Path $toolDir ($(if ($IsWindows) { 'tfpose.exe' } else { 'tfpose' }))
+    Invoke-Native 'tfpose --help' { & $tool --help | Out-Null }
+
+    Invoke-NativeBuild
+    $rid = if ($IsWindows) { 'win-x64' } elseif ($IsMacOS) { 'osx-arm64' } else { 'linux-x64' }
+    $stage = Join-Path $Root "artifacts/package-check/tfpose-native-$version-$rid"
+    if (Test-Path $stage) { Remove-Item -Recurse -Force $stage }
+    Invoke-Native 'cmake install' { & cmake --install $NativeBuild --config Release --prefix $stage }
+    $zip = Join-Path $out "tfpose-native-$version-$rid.zip"
+    Compress-Archive -Path (Join-Path $stage '*') -DestinationPath $zip -Force
+    Write-Host "Packages:"
+    Get-ChildItem $out | ForEach-Object { Write-Host ("  {0} ({1:N1} MB)" -f $_.Name, ($_.Length / 1MB)) }
 }
 
 function Invoke-Demo {
@@ -105,5 +188,7 @@ switch ($Task) {
     'Build' { Invoke-Setup; Invoke-Build }
     'Test' { Invoke-Setup; Invoke-Build; Invoke-Test }
     'Demo' { Invoke-Setup; Invoke-Build; Invoke-Demo }
+    'Native' { Invoke-Setup; Invoke-Build; Invoke-NativeTask }
+    'Package' { Invoke-Setup; Invoke-Build; Invoke-Package }
     default { throw "Task $Task is not implemented yet" }
 }
