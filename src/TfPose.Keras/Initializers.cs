@@ -11,6 +11,26 @@ public abstract class Initializer
 
     internal abstract string Describe();
 
+    /// <summary>Keras-style config for saved models: {"class_name": ..., "config": {...}}.</summary>
+    internal abstract System.Text.Json.Nodes.JsonObject ToConfig();
+
+    internal static Initializer FromConfig(System.Text.Json.Nodes.JsonObject o, string where)
+    {
+        var c = o["config"] as System.Text.Json.Nodes.JsonObject;
+        double Get(string key) => c?[key]?.GetValue<double>() ?? throw new InvalidDataException($"{where}: initializer '{o["class_name"]}' lacks '{key}'.");
+        return o["class_name"]?.GetValue<string>() switch
+        {
+            "GlorotUniform" => GlorotUniform(),
+            "HeUniform" => HeUniform(),
+            "RandomNormal" => RandomNormal(Get("mean"), Get("stddev")),
+            "Constant" => Constant(Get("value")),
+            var n => throw new InvalidDataException($"{where}: unknown initializer '{n}'."),
+        };
+    }
+
+    private static System.Text.Json.Nodes.JsonObject Config(string className, System.Text.Json.Nodes.JsonObject? config = null) =>
+        new() { ["class_name"] = className, ["config"] = config ?? new System.Text.Json.Nodes.JsonObject() };
+
     public static Initializer GlorotUniform() => new GlorotUniformInit();
     public static Initializer HeUniform() => new HeUniformInit();
     public static Initializer RandomNormal(double mean = 0.0, double stddev = 0.05) => new RandomNormalInit(mean, stddev);
@@ -39,6 +59,7 @@ public abstract class Initializer
             using (no_grad()) t.uniform_(-limit, limit, generator: g);
         }
         internal override string Describe() => "glorot_uniform";
+        internal override System.Text.Json.Nodes.JsonObject ToConfig() => Config("GlorotUniform");
     }
 
     private sealed class HeUniformInit : Initializer
@@ -49,6 +70,7 @@ public abstract class Initializer
             using (no_grad()) t.uniform_(-limit, limit, generator: g);
         }
         internal override string Describe() => "he_uniform";
+        internal override System.Text.Json.Nodes.JsonObject ToConfig() => Config("HeUniform");
     }
 
     private sealed class RandomNormalInit(double mean, double stddev) : Initializer
@@ -58,6 +80,7 @@ public abstract class Initializer
             using (no_grad()) t.normal_(mean, stddev, generator: g);
         }
         internal override string Describe() => $"random_normal(mean={mean}, stddev={stddev})";
+        internal override System.Text.Json.Nodes.JsonObject ToConfig() => Config("RandomNormal", new() { ["mean"] = mean, ["stddev"] = stddev });
     }
 
     private sealed class ConstantInit(double value) : Initializer
@@ -67,6 +90,7 @@ public abstract class Initializer
             using (no_grad()) t.fill_(value);
         }
         internal override string Describe() => value == 0 ? "zeros" : value == 1 ? "ones" : $"constant({value})";
+        internal override System.Text.Json.Nodes.JsonObject ToConfig() => Config("Constant", new() { ["value"] = value });
     }
 }
 
@@ -75,11 +99,20 @@ public abstract class Regularizer
 {
     internal abstract Tensor Penalty(Tensor weight);
 
+    internal abstract System.Text.Json.Nodes.JsonObject ToConfig();
+
+    internal static Regularizer FromConfig(System.Text.Json.Nodes.JsonObject o, string where) => o["class_name"]?.GetValue<string>() switch
+    {
+        "L2" => L2(o["config"]?["l2"]?.GetValue<double>() ?? throw new InvalidDataException($"{where}: L2 regularizer lacks 'l2'.")),
+        var n => throw new InvalidDataException($"{where}: unknown regularizer '{n}'."),
+    };
+
     /// <summary>l * sum(w²), Keras' L2 (no factor 1/2).</summary>
     public static Regularizer L2(double l = 0.01) => new L2Reg(l);
 
     private sealed class L2Reg(double l) : Regularizer
     {
         internal override Tensor Penalty(Tensor w) => w.square().sum().mul(l);
+        internal override System.Text.Json.Nodes.JsonObject ToConfig() => new() { ["class_name"] = "L2", ["config"] = new System.Text.Json.Nodes.JsonObject { ["l2"] = l } };
     }
 }

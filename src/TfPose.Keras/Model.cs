@@ -387,6 +387,15 @@ public class Model : Layer
 
     // ----- Save and load -----
 
+    /// <summary>
+    /// Saves the whole model, architecture and weights, to a folder (<c>config.json</c> + <c>model.safetensors</c>,
+    /// format documented on <see cref="ModelFile"/> and in the README) that <see cref="Load"/> rebuilds without this code.
+    /// </summary>
+    public void Save(string directory) => ModelFile.Save(this, directory);
+
+    /// <summary>Rebuilds a model saved by <see cref="Save"/>: a <see cref="Sequential"/> or functional model, uncompiled.</summary>
+    public static Model Load(string directory, string device = "cpu") => ModelFile.Load(directory, device);
+
     /// <summary>Weights keyed "layer/weight"; layers of nested models get the model's name as a prefix.</summary>
     private IEnumerable<(string Key, Layer Layer, int Index, Weight Weight)> NamedWeights()
     {

@@ -170,7 +170,7 @@ public sealed class Conv2DTranspose : Layer
         int h = (int)input.shape[2], w = (int)input.shape[3];
         // Full transposed convolution, then TensorFlow's crop: for "same" the (k - s) extra pixels are removed,
         // floor half before, the rest after (the gradient of a "same" Conv2D).
-        var full = F.conv_transpose2d(input, Kernel.Value, null, strides: [Strides[0], Strides[1]]);
+        var full = FullTransposedConvolution(input);
         int outH = OutSize(h, 0), outW = OutSize(w, 1);
         int fullH = (int)full.shape[2], fullW = (int)full.shape[3];
         Tensor y = full;
@@ -183,6 +183,28 @@ public sealed class Conv2DTranspose : Layer
         if (UseBias)
             y = y + Bias!.Value.view(1, -1, 1, 1);
         return Activations.Apply(Activation, y);
+    }
+
+    /// <summary>
+    /// The full ("valid", uncropped) transposed convolution, (H−1)·s + k per axis, computed as a stride-1 Conv2D of the
+    /// zero-interleaved, (k−1)-padded input with the flipped kernel. Mathematically conv_transpose2d; done this way because
+    /// libtorch 2.10's CPU conv_transpose2d returned different values for the same inputs on consecutive calls on this
+    /// machine (seen for 3 and 8 input channels), while conv2d is repeatable.
+    /// </summary>
+    private Tensor FullTransposedConvolution(Tensor input)
+    {
+        long n = input.shape[0], c = input.shape[1], h = input.shape[2], w = input.shape[3];
+        int sh = Strides[0], sw = Strides[1], kh = KernelSize[0], kw = KernelSize[1];
+        var x = input;
+        if (sh > 1 || sw > 1)
+        {
+            // (N, C, H, 1, W, 1) padded to (N, C, H, sh, W, sw): each pixel followed by s−1 zeros per axis.
+            x = F.pad(input.reshape(n, c, h, 1, w, 1), [0, sw - 1, 0, 0, 0, sh - 1]).reshape(n, c, h * sh, w * sw);
+            x = x[.., .., ..(int)((h - 1) * sh + 1), ..(int)((w - 1) * sw + 1)];
+        }
+        x = F.pad(x, [kw - 1, kw - 1, kh - 1, kh - 1]);
+        using var flipped = Kernel.Value.flip(2, 3).transpose(0, 1);
+        return F.conv2d(x, flipped, null);
     }
 
     internal override string Describe() => $"Conv2DTranspose({Filters}, {KernelSize[0]}x{KernelSize[1]}, s{Strides[0]}, {PaddingMode})";
