@@ -201,8 +201,8 @@ int main(int argc, char** argv) {
         if (rc == 0 && repeat > 1) {
             /* The first run includes one-time work; report the median of the rest. */
             qsort(latencies + 1, (size_t)repeat - 1, sizeof(double), compare_doubles);
-            printf("%s: latency median %.2f ms over %d runs (first run %.2f ms)\n", images[i], latencies[1 + (repeat - 1) / 2], repeat - 1,
-                   latencies[0]);
+            printf("%s: latency median %.2f ms, min %.2f ms over %d runs (first run %.2f ms)\n", images[i], latencies[1 + (repeat - 2) / 2],
+                   latencies[1], repeat - 1, latencies[0]);
         }
     }
     free(latencies);
