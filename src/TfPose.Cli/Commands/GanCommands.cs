@@ -112,14 +112,15 @@ internal static class GanCommands
     {
         var ckpt = CheckpointOption();
         var data = DataOption();
-        var clfPath = new Option<string>("--classifier") { Description = "Classifier weights; trained (CNN, 3 epochs) and saved there when missing.", DefaultValueFactory = _ => "fashion-classifier.safetensors" };
+        var clfPath = new Option<string>("--classifier") { Description = "Classifier weights; trained (CNN, --classifier-epochs) and saved there when missing.", DefaultValueFactory = _ => "fashion-classifier.safetensors" };
         var count = new Option<int>("--count") { Description = "Generated samples to score.", DefaultValueFactory = _ => 5000 };
-        var cmd = new Command("eval", "Fréchet distance to the test set (classifier features) and spread of predicted classes.") { ckpt, data, clfPath, count };
+        var clfEpochs = new Option<int>("--classifier-epochs") { Description = "Epochs when the classifier has to be trained.", DefaultValueFactory = _ => 5 };
+        var cmd = new Command("eval", "Fréchet distance to the test set (classifier features) and spread of predicted classes.") { ckpt, data, clfPath, count, clfEpochs };
         cmd.SetAction((p, ct) =>
         {
             using var g = new FashionGan(1);
             g.LoadCheckpoint(p.GetValue(ckpt)!);
-            using var clf = GanTrainer.LoadOrTrainClassifier(p.GetValue(data)!, p.GetValue(clfPath)!);
+            using var clf = GanTrainer.LoadOrTrainClassifier(p.GetValue(data)!, p.GetValue(clfPath)!, epochs: p.GetValue(clfEpochs));
             var test = FashionMnistData.Load(p.GetValue(data)!, "test");
             using var xt = FashionGan.ToTensor(test);
             using var yt = FashionClassifier.Labels(test);
@@ -144,21 +145,36 @@ internal static class GanCommands
     {
         var data = DataOption();
         var batches = new Option<int>("--batches") { Description = "Batches to time (468 = one 60,000-image epoch at batch 128).", DefaultValueFactory = _ => 468 };
-        var cmd = new Command("gan", "Seconds per GAN epoch: Keras-style API vs the same loop written directly in TorchSharp.") { data, batches };
+        var repeats = new Option<int>("--repeats") { Description = "Alternating Keras/TorchSharp repetitions; medians are reported (a shared machine's load drifts).", DefaultValueFactory = _ => 3 };
+        var cmd = new Command("gan", "Seconds per GAN epoch: Keras-style API vs the same loop written directly in TorchSharp.") { data, batches, repeats };
         cmd.SetAction((p, ct) =>
         {
             var train = FashionMnistData.Load(p.GetValue(data)!, "train");
             using var x = FashionGan.ToTensor(train);
             int nb = Math.Min(p.GetValue(batches), (int)(x.shape[0] / 128));
-            using var gan = new FashionGan(0);
-            for (int i = 0; i < 5; i++) { using var r = x[0..128]; gan.TrainStep(r); } // warm-up
-            var sw = Stopwatch.StartNew();
-            for (int i = 0; i < nb; i++) { using var r = x[(i * 128)..((i + 1) * 128)]; gan.TrainStep(r); }
-            var keras = sw.Elapsed.TotalSeconds;
-            var raw = RawTorchSharpGan.Time(x, nb);
-            AnsiConsole.WriteLine($"Keras API : {keras:0.00} s for {nb} batches ({keras / nb * 468:0.0} s per 60k epoch)");
-            AnsiConsole.WriteLine($"TorchSharp: {raw:0.00} s for {nb} batches ({raw / nb * 468:0.0} s per 60k epoch)");
-            AnsiConsole.WriteLine($"overhead  : {(keras / raw - 1) * 100:0.0}%");
+            int reps = Math.Max(1, p.GetValue(repeats));
+            var keras = new List<double>();
+            var raw = new List<double>();
+            // Back to back and alternating, so both loops see the same machine load on average.
+            for (int rep = 0; rep < reps; rep++)
+            {
+                ct.ThrowIfCancellationRequested();
+                using (var gan = new FashionGan(0))
+                {
+                    for (int i = 0; i < 5; i++) { using var r = x[0..128]; gan.TrainStep(r); } // warm-up
+                    var sw = Stopwatch.StartNew();
+                    for (int i = 0; i < nb; i++) { using var r = x[(i * 128)..((i + 1) * 128)]; gan.TrainStep(r); }
+                    keras.Add(sw.Elapsed.TotalSeconds / nb * 468);
+                }
+                raw.Add(RawTorchSharpGan.Time(x, nb) / nb * 468);
+                AnsiConsole.WriteLine($"run {rep + 1}/{reps}: Keras API {keras[^1]:0.0} s/epoch, TorchSharp {raw[^1]:0.0} s/epoch, overhead {(keras[^1] / raw[^1] - 1) * 100:0.0}%");
+            }
+            static double Median(List<double> v) { var s = v.Order().ToList(); return s.Count % 2 == 1 ? s[s.Count / 2] : (s[s.Count / 2 - 1] + s[s.Count / 2]) / 2; }
+            var overheads = keras.Zip(raw, (k, r) => k / r - 1).ToList();
+            AnsiConsole.WriteLine($"median over {reps} runs of {nb} batches (scaled to a 60k-image epoch):");
+            AnsiConsole.WriteLine($"Keras API : {Median(keras):0.0} s per epoch");
+            AnsiConsole.WriteLine($"TorchSharp: {Median(raw):0.0} s per epoch");
+            AnsiConsole.WriteLine($"overhead  : {Median(overheads) * 100:0.0}% (median of per-run ratios)");
             return Task.FromResult(0);
         });
         return cmd;
@@ -185,9 +201,12 @@ internal static class RawTorchSharpGan
             lossD.backward();
             od.step();
             og.zero_grad();
+            // The discriminator is frozen for the generator step, as in the Keras loop: no gradients for its weights.
+            foreach (var q in d.parameters()) q.requires_grad_(false);
             var lossG = nn.functional.binary_cross_entropy(d.call(g.call(randn(b, 100))), ones(b, 1));
             lossG.backward();
             og.step();
+            foreach (var q in d.parameters()) q.requires_grad_(true);
         }
         for (int i = 0; i < 5; i++) { using var r = x[0..128]; Step(r); }
         var sw = Stopwatch.StartNew();
