@@ -108,8 +108,9 @@ function Invoke-NativeBuild {
     if ($IsWindows) { $configure += @('-G', 'Visual Studio 17 2022', '-A', 'x64') }
     elseif (Get-Command ninja -ErrorAction SilentlyContinue) { $configure += @('-G', 'Ninja', '-DCMAKE_BUILD_TYPE=Release') }
     else { $configure += @('-G', 'Unix Makefiles', '-DCMAKE_BUILD_TYPE=Release') }
-    Invoke-Native 'cmake configure' { & cmake @configure }
-    Invoke-Native 'cmake build' { & cmake --build $NativeBuild --config Release --parallel 2 }
+    # Out-Host: tool output is shown, not returned (Invoke-NativeTests returns only its counts).
+    Invoke-Native 'cmake configure' { & cmake @configure | Out-Host }
+    Invoke-Native 'cmake build' { & cmake --build $NativeBuild --config Release --parallel 2 | Out-Host }
 }
 
 # Builds and runs CTest; returns its counts (a failed build counts as one failed test, so it is seen).
@@ -121,7 +122,7 @@ function Invoke-NativeTests {
     }
     $junit = Join-Path $Root 'artifacts/test-results/ctest-junit.xml'
     New-Item -ItemType Directory -Force -Path (Split-Path $junit) | Out-Null
-    & ctest --test-dir $NativeBuild -C Release --parallel 2 --output-on-failure --output-junit $junit
+    & ctest --test-dir $NativeBuild -C Release --parallel 2 --output-on-failure --output-junit $junit | Out-Host
     $ctestExit = $LASTEXITCODE
     if (-not (Test-Path $junit)) { return @{ Passed = 0; Failed = 1; Skipped = 0 } }
     $cases = @(([xml](Get-Content $junit)).testsuite.testcase)

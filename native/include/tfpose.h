@@ -224,7 +224,8 @@ TFPOSE_API tfpose_status* TFPOSE_CALL tfpose_estimate(tfpose_estimator* estimato
 TFPOSE_API tfpose_status* TFPOSE_CALL tfpose_people_free(tfpose_people* people);
 TFPOSE_API tfpose_status* TFPOSE_CALL tfpose_people_count(const tfpose_people* people, size_t* count);
 TFPOSE_API tfpose_status* TFPOSE_CALL tfpose_people_get(const tfpose_people* people, size_t index, tfpose_person* person);
-/* Draws the skeletons into the caller's pixels in place (OpenPose colours); thickness 0 = 3. */
+/* Draws the skeletons into the caller's pixels in place (OpenPose colours); the target must have the size
+ * of the image the people were estimated on (any format and stride); thickness 0 = 3. */
 TFPOSE_API tfpose_status* TFPOSE_CALL tfpose_people_render(const tfpose_people* people, const tfpose_image_view* target, int32_t thickness);
 /* OpenPose JSON ({"version":1.3,"people":[{"pose_keypoints_2d":[x,y,c,...]}]}) into the caller's buffer.
  * *length receives strlen of the JSON. With buffer NULL and capacity 0 only the length is reported
