@@ -29,6 +29,9 @@ public sealed record TiramisuConfig
     public double WeightDecay { get; init; } = 1e-4;
     public TransitionDownKind TransitionDown { get; init; } = TransitionDownKind.StridedConv;
 
+    /// <summary>Keras' default 0.99; short runs (tests) lower it so the moving statistics catch up within a few dozen steps.</summary>
+    public double BatchNormMomentum { get; init; } = 0.99;
+
     /// <summary>Input height and width must be multiples of this (one halving per down block).</summary>
     public int SizeDivisor => 1 << DownLayers.Length;
 
@@ -110,7 +113,7 @@ public static class Tiramisu
         /// <summary>BN → ReLU → conv → Dropout, the reference's conv_relu_bn.</summary>
         private KerasTensor BnReluConv(KerasTensor x, int filters, int kernel, int stride, string name)
         {
-            x = new BatchNormalization(name: name + "_bn").Apply(x);
+            x = new BatchNormalization(c.BatchNormMomentum, name: name + "_bn").Apply(x);
             x = new ReLU(name: name + "_relu").Apply(x);
             x = Conv(x, filters, kernel, stride, name + "_conv");
             return Dropout(x, name + "_drop");

@@ -1,0 +1,198 @@
+using System.Text.Json;
+using TfPose.Datasets.CamVid;
+using TfPose.Keras;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace TfPose.Segmentation;
+
+/// <summary>What a checkpoint directory records besides weights: the architecture, the normalisation, the training crop.</summary>
+public sealed record SegmentationSettings
+{
+    public required TiramisuConfig Model { get; init; }
+    public required float[] Mean { get; init; }
+    public required float[] Std { get; init; }
+    public int CropHeight { get; init; } = 224;
+    public int CropWidth { get; init; } = 224;
+    public int Seed { get; init; }
+    public float[]? ClassWeights { get; init; }
+
+    public ChannelNormalization Normalization => new(Mean, Std);
+
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
+
+    public void Save(string path) => Graph.AtomicFile.Write(path, s => JsonSerializer.Serialize(s, this, Json));
+
+    public static SegmentationSettings Load(string path)
+    {
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"{path}: not found (a checkpoint directory holds config.json and the weights)", path);
+        try
+        {
+            return JsonSerializer.Deserialize<SegmentationSettings>(File.ReadAllText(path), Json)
+                ?? throw new InvalidDataException($"{path}: empty settings");
+        }
+        catch (JsonException ex)
+        {
+            throw new InvalidDataException($"{path}: not a segmentation config: {ex.Message}", ex);
+        }
+    }
+}
+
+/// <summary>
+/// A Tiramisu with its normalisation. The Keras model is built for the training crop; inference at other sizes
+/// uses models of the same architecture built for those sizes (layer names match), which receive the current
+/// weights before each use. Inputs whose sides are not multiples of the size divisor are padded symmetrically with
+/// zeros after normalisation (the mean colour) and the output is cropped back.
+/// </summary>
+public sealed class SegmentationNetwork : IDisposable
+{
+    private readonly Dictionary<(int H, int W), Model> _sized = [];
+    private bool _sizedCurrent;
+
+    public SegmentationNetwork(SegmentationSettings settings)
+    {
+        Settings = settings;
+        Model = Tiramisu.Build(settings.Model, settings.CropHeight, settings.CropWidth, settings.Seed);
+    }
+
+    public SegmentationSettings Settings { get; }
+
+    /// <summary>The model at the training crop size; it owns the weights that training updates and checkpoints store.</summary>
+    public Model Model { get; }
+
+    public const string ConfigFile = "config.json";
+    public const string BestWeights = "best.safetensors";
+    public const string LastWeights = "last.safetensors";
+
+    /// <summary>Loads a checkpoint directory: config.json and <paramref name="weights"/> (best by default, else last).</summary>
+    public static SegmentationNetwork Load(string dir, string? weights = null)
+    {
+        var settings = SegmentationSettings.Load(Path.Combine(dir, ConfigFile));
+        var file = weights is not null ? Path.Combine(dir, weights)
+            : File.Exists(Path.Combine(dir, BestWeights)) ? Path.Combine(dir, BestWeights) : Path.Combine(dir, LastWeights);
+        if (!File.Exists(file))
+            throw new FileNotFoundException($"{dir}: no weights ({BestWeights} or {LastWeights})", file);
+        var net = new SegmentationNetwork(settings);
+        try
+        {
+            net.Model.LoadWeights(file);
+        }
+        catch
+        {
+            net.Dispose();
+            throw;
+        }
+        return net;
+    }
+
+    /// <summary>Call after the weights of <see cref="Model"/> changed (a training step, a load), so sized models refresh.</summary>
+    public void WeightsChanged() => _sizedCurrent = false;
+
+    /// <summary>The padded size a model needs for <paramref name="height"/>×<paramref name="width"/> images.</summary>
+    public (int Height, int Width) PaddedSize(int height, int width)
+    {
+        int d = Settings.Model.SizeDivisor;
+        return ((height + d - 1) / d * d, (width + d - 1) / d * d);
+    }
+
+    /// <summary>A model for padded inputs of this size, holding the current weights.</summary>
+    public Model ModelFor(int paddedHeight, int paddedWidth)
+    {
+        if (paddedHeight == Settings.CropHeight && paddedWidth == Settings.CropWidth)
+            return Model;
+        if (!_sizedCurrent)
+        {
+            foreach (var m in _sized.Values)
+                CopyWeights(Model, m);
+            _sizedCurrent = true;
+        }
+        if (!_sized.TryGetValue((paddedHeight, paddedWidth), out var model))
+        {
+            model = Tiramisu.Build(Settings.Model, paddedHeight, paddedWidth, Settings.Seed);
+            // Callers may be inside a dispose scope (evaluation loops); the cached model's weights must outlive it.
+            foreach (var w in model.Layers.SelectMany(l => l.Weights))
+                w.Value.DetachFromDisposeScope();
+            CopyWeights(Model, model);
+            _sized[(paddedHeight, paddedWidth)] = model;
+        }
+        return model;
+    }
+
+    private static void CopyWeights(Model from, Model to)
+    {
+        for (int i = 0; i < from.Layers.Count; i++)
+        {
+            var w = from.Layers[i].GetWeights();
+            try
+            {
+                if (w.Length > 0)
+                    to.Layers[i].SetWeights(w);
+            }
+            finally
+            {
+                foreach (var t in w) t.Dispose();
+            }
+        }
+    }
+
+    /// <summary>Normalised NHWC float tensor of RGB bytes (H×W×3).</summary>
+    public Tensor ToInput(ReadOnlySpan<byte> rgb, int height, int width)
+    {
+        var f = new float[height * width * 3];
+        Settings.Normalization.Apply(rgb, f);
+        return tensor(f, [1, height, width, 3]);
+    }
+
+    /// <summary>Class probabilities (NHWC) for normalised NHWC inputs of any size, in inference mode.</summary>
+    public Tensor PredictProbabilities(Tensor input)
+    {
+        int h = (int)input.shape[1], w = (int)input.shape[2];
+        var (ph, pw) = PaddedSize(h, w);
+        using var scope = NewDisposeScope();
+        int top = (ph - h) / 2, left = (pw - w) / 2;
+        var x = ph == h && pw == w ? input : F.pad(input, [0, 0, left, pw - w - left, top, ph - h - top]);
+        var y = ModelFor(ph, pw).PredictOnBatch(x);
+        if (ph != h || pw != w)
+            y = y[.., top..(top + h), left..(left + w), ..].contiguous();
+        return y.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Arg-max class per pixel of one RGB image (H×W×3 bytes).</summary>
+    public byte[] PredictLabels(ReadOnlySpan<byte> rgb, int height, int width)
+    {
+        using var x = ToInput(rgb, height, width);
+        using var p = PredictProbabilities(x);
+        using var a = p.argmax(-1).to_type(ScalarType.Byte).flatten();
+        return a.data<byte>().ToArray();
+    }
+
+    /// <summary>Confusion matrix over a split at full resolution (void ignored), <paramref name="batchSize"/> images per pass.</summary>
+    public ConfusionMatrix Evaluate(CamVidData data, int batchSize = 2, Action<int>? progress = null, CancellationToken ct = default)
+    {
+        var cm = new ConfusionMatrix(Settings.Model.Classes, CamVidClasses.Void);
+        int h = data.Height, w = data.Width;
+        var buf = new float[batchSize * h * w * 3];
+        for (int i = 0; i < data.Count; i += batchSize)
+        {
+            ct.ThrowIfCancellationRequested();
+            int n = Math.Min(batchSize, data.Count - i);
+            for (int b = 0; b < n; b++)
+                Settings.Normalization.Apply(data.Image(i + b), buf.AsSpan(b * h * w * 3, h * w * 3));
+            using var scope = NewDisposeScope();
+            var x = tensor(buf.AsSpan(0, n * h * w * 3).ToArray(), [n, h, w, 3]);
+            var pred = PredictProbabilities(x).argmax(-1);
+            var truth = tensor(data.Labels.AsSpan(i * h * w, n * h * w).ToArray(), [n, h, w]);
+            cm.Add(truth, pred);
+            progress?.Invoke(i + n);
+        }
+        return cm;
+    }
+
+    public void Dispose()
+    {
+        foreach (var m in _sized.Values) m.Dispose();
+        _sized.Clear();
+        Model.Dispose();
+    }
+}
