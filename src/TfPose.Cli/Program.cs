@@ -7,6 +7,7 @@ var root = new RootCommand("TfPose: run frozen TensorFlow graphs, estimate poses
 // One line per command group; each group lives in its own file under Commands/.
 root.Add(GraphCommands.Create());
 root.Add(GanCommands.Create());
+root.Add(SegmentCommands.Create());
 root.Add(PoseCommands.Create());
 root.Add(ModelsCommands.Create());
 
