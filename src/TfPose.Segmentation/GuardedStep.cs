@@ -4,12 +4,13 @@ using static TorchSharp.torch;
 namespace TfPose.Segmentation;
 
 /// <summary>
-/// One training step that is rolled back and retried when it leaves non-finite weights. Why: on this
-/// TorchSharp 0.107 / libtorch 2.10 CPU build a convolution backward in these densely connected graphs
-/// intermittently returns NaN gradients for finite inputs (autograd anomaly mode points at
-/// ConvolutionBackward0; the same batch recomputed is finite), which would poison every weight and the RMSprop
-/// accumulators for good. The state before the step (weights, moving statistics, optimizer slots and iteration
-/// count) is kept in a safetensors snapshot so a retry starts from exactly the same point.
+/// One training step that is rolled back and retried when it leaves non-finite weights. Why: with TorchSharp 0.107 /
+/// libtorch 2.10 CPU on this machine, training these densely connected graphs intermittently produces NaN
+/// (autograd anomaly mode names ConvolutionBackward0; the same model and batch are finite on other runs), which
+/// would poison every weight and the RMSprop accumulators for good. The state before the step (weights, moving
+/// statistics, optimizer slots and iteration count) is kept in a safetensors snapshot so a retry starts from
+/// exactly the same point. It does not cure the underlying fault: once a process starts producing NaN, retries
+/// usually do too, and the step fails with a clear error instead of training on garbage.
 /// </summary>
 public sealed class GuardedStep : IDisposable
 {

@@ -136,6 +136,18 @@ public sealed class SegmentationNetwork : IDisposable
         }
     }
 
+    /// <summary>
+    /// Writes the network for <paramref name="height"/>×<paramref name="width"/> images (padded to the size divisor) as a
+    /// frozen GraphDef, batch 1, input <c>image</c> (normalised RGB), output <c>probabilities</c>, and the settings
+    /// (normalisation, classes) beside it as <c>PATH.json</c> for <see cref="SegmentationGraph"/>.
+    /// </summary>
+    public void ExportGraphDef(string path, int height = 360, int width = 480)
+    {
+        var (ph, pw) = PaddedSize(height, width);
+        ModelFor(ph, pw).ExportGraphDef(path, "image", "probabilities");
+        Settings.Save(path + ".json");
+    }
+
     /// <summary>Normalised NHWC float tensor of RGB bytes (H×W×3).</summary>
     public Tensor ToInput(ReadOnlySpan<byte> rgb, int height, int width)
     {
