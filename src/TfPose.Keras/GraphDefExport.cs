@@ -179,7 +179,8 @@ internal sealed class GraphDefExporter
             }
             case MaxPooling2D or AveragePooling2D:
             {
-                var (pool, stride, pad, op) = layer is MaxPooling2D m ? (m.PoolSize, m.Strides, m.PaddingMode, "MaxPool") : (((AveragePooling2D)layer).PoolSize, ((AveragePooling2D)layer).Strides, ((AveragePooling2D)layer).PaddingMode, "AvgPool");
+                var p = (Pooling2D)layer;
+                var (pool, stride, pad, op) = (p.PoolSize, p.Strides, p.PaddingMode, layer is MaxPooling2D ? "MaxPool" : "AvgPool");
                 var n = Node(scope + "/" + op, op, x[0]);
                 n.Attr["T"] = Float;
                 n.Attr["ksize"] = Ints(1, pool[0], pool[1], 1);

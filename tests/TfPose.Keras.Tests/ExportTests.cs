@@ -36,11 +36,10 @@ public class ExportTests
             }
 
             // OpenCV DNN takes NCHW blobs for 4-D inputs and returns NCHW for 4-D outputs.
-            using var net = CvDnn.ReadNetFromTensorflow(path);
-            Assert.NotNull(net);
+            using var net = CvDnn.ReadNetFromTensorflow(path) ?? throw new InvalidOperationException("OpenCV could not load " + path);
             using var nchw = input.dim() == 4 ? input.permute(0, 3, 1, 2).contiguous() : input.contiguous();
             using var blob = Mat.FromPixelData(nchw.shape.Select(d => (int)d).ToArray(), MatType.CV_32F, nchw.data<float>().ToArray());
-            net!.SetInput(blob);
+            net.SetInput(blob);
             using var outMat = net.Forward();
             var cv = new float[outMat.Total()];
             System.Runtime.InteropServices.Marshal.Copy(outMat.Data, cv, 0, cv.Length);

@@ -210,10 +210,10 @@ public sealed class Conv2DTranspose : Layer
     internal override string Describe() => $"Conv2DTranspose({Filters}, {KernelSize[0]}x{KernelSize[1]}, s{Strides[0]}, {PaddingMode})";
 }
 
-/// <summary>Max pooling with TensorFlow padding (padding never wins the max).</summary>
-public sealed class MaxPooling2D : Layer
+/// <summary>What the 2-D pooling layers share: window, strides, TensorFlow padding and the output shape they imply.</summary>
+public abstract class Pooling2D : Layer
 {
-    public MaxPooling2D(int[]? poolSize = null, int[]? strides = null, string padding = "valid", string? name = null) : base(name)
+    protected Pooling2D(int[]? poolSize, int[]? strides, string padding, string? name) : base(name)
     {
         PoolSize = poolSize ?? [2, 2];
         Strides = strides ?? PoolSize;
@@ -223,10 +223,20 @@ public sealed class MaxPooling2D : Layer
     public int[] PoolSize { get; }
     public int[] Strides { get; }
     public string PaddingMode { get; }
-    public override string KerasName => "MaxPooling2D";
 
     public override int[] ComputeOutputShape(int[][] s) =>
         [Padding.OutSize(s[0][0], PoolSize[0], Strides[0], PaddingMode), Padding.OutSize(s[0][1], PoolSize[1], Strides[1], PaddingMode), s[0][2]];
+}
+
+/// <summary>Max pooling with TensorFlow padding (padding never wins the max).</summary>
+public sealed class MaxPooling2D : Pooling2D
+{
+    public MaxPooling2D(int[]? poolSize = null, int[]? strides = null, string padding = "valid", string? name = null)
+        : base(poolSize, strides, padding, name)
+    {
+    }
+
+    public override string KerasName => "MaxPooling2D";
 
     internal override Tensor Forward(Tensor[] x, CallContext ctx)
     {
@@ -243,22 +253,14 @@ public sealed class MaxPooling2D : Layer
 }
 
 /// <summary>Average pooling; with "same" padding the average excludes padded cells, as TensorFlow does.</summary>
-public sealed class AveragePooling2D : Layer
+public sealed class AveragePooling2D : Pooling2D
 {
-    public AveragePooling2D(int[]? poolSize = null, int[]? strides = null, string padding = "valid", string? name = null) : base(name)
+    public AveragePooling2D(int[]? poolSize = null, int[]? strides = null, string padding = "valid", string? name = null)
+        : base(poolSize, strides, padding, name)
     {
-        PoolSize = poolSize ?? [2, 2];
-        Strides = strides ?? PoolSize;
-        PaddingMode = Padding.Validate(padding);
     }
 
-    public int[] PoolSize { get; }
-    public int[] Strides { get; }
-    public string PaddingMode { get; }
     public override string KerasName => "AveragePooling2D";
-
-    public override int[] ComputeOutputShape(int[][] s) =>
-        [Padding.OutSize(s[0][0], PoolSize[0], Strides[0], PaddingMode), Padding.OutSize(s[0][1], PoolSize[1], Strides[1], PaddingMode), s[0][2]];
 
     internal override Tensor Forward(Tensor[] x, CallContext ctx)
     {
