@@ -56,6 +56,7 @@ public abstract class Layer : IDisposable
 
     protected Layer(string? name)
     {
+        TorchBackend.EnsureConfigured();
         _name = name;
     }
 
