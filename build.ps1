@@ -79,10 +79,12 @@ function Invoke-Test {
     # One closing line over every test assembly, so CI and people read one verdict.
     $passed = 0; $failed = 0; $skipped = 0
     foreach ($trx in Get-ChildItem -Path $results -Filter *.trx -ErrorAction SilentlyContinue) {
-        $counters = ([xml](Get-Content $trx.FullName)).TestRun.ResultSummary.Counters
-        $passed += [int]$counters.passed
-        $failed += [int]$counters.failed + [int]$counters.error + [int]$counters.timeout
-        $skipped += [int]$counters.notExecuted
+        # -LiteralPath: the trx logger names same-second files "...[1].trx", which -Path reads as a wildcard.
+        # Outcomes, not the summary counters: those leave xunit's skipped tests out altogether.
+        $outcomes = @(([xml](Get-Content -LiteralPath $trx.FullName)).TestRun.Results.UnitTestResult | ForEach-Object { $_.outcome })
+        $passed += @($outcomes | Where-Object { $_ -eq 'Passed' }).Count
+        $failed += @($outcomes | Where-Object { $_ -in 'Failed', 'Error', 'Timeout', 'Aborted' }).Count
+        $skipped += @($outcomes | Where-Object { $_ -eq 'NotExecuted' }).Count
     }
     # The C API's CTest suite (NativeAOT publish, CMake build, CTest) counts in the same verdict.
     if ($Filter) {
