@@ -4,13 +4,14 @@ using static TorchSharp.torch;
 namespace TfPose.Segmentation;
 
 /// <summary>
-/// One training step that is rolled back and retried when it leaves non-finite weights. Why: with TorchSharp 0.107 /
-/// libtorch 2.10 CPU on this machine, training these densely connected graphs intermittently produces NaN
-/// (autograd anomaly mode names ConvolutionBackward0; the same model and batch are finite on other runs), which
-/// would poison every weight and the RMSprop accumulators for good. The state before the step (weights, moving
-/// statistics, optimizer slots and iteration count) is kept in a safetensors snapshot so a retry starts from
-/// exactly the same point. It does not cure the underlying fault: once a process starts producing NaN, retries
-/// usually do too, and the step fails with a clear error instead of training on garbage.
+/// One training step that is rolled back and retried when it leaves non-finite weights. Written when training these
+/// densely connected graphs intermittently produced NaN (autograd anomaly mode named ConvolutionBackward0). The cause was
+/// libtorch 2.10's oneDNN convolution path on CPUs that report no cache topology (this project's Firecracker VMs): its
+/// kernel reorder for channel counts that are not whole blocks of 8/16 zeroed real weights and left padding holding
+/// freed memory, NaN whenever that memory had held NaN; models now run with oneDNN off (<see cref="TorchBackend"/>).
+/// The guard stays as a safety net for genuine divergence: the state before the step (weights, moving statistics,
+/// optimizer slots and iteration count) is kept in a safetensors snapshot so a retry starts from exactly the same point,
+/// and a step that keeps failing ends with a clear error instead of training on garbage.
 /// </summary>
 public sealed class GuardedStep : IDisposable
 {
