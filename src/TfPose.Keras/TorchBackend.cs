@@ -1,52 +1,79 @@
 using System.Runtime.InteropServices;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
 
 namespace TfPose.Keras;
 
 /// <summary>
-/// Process-wide libtorch settings every Keras-style model relies on. libtorch 2.10's oneDNN (mkldnn) convolution
-/// path computes wrong values on x86-64 CPUs when a convolution has output channels that are not a multiple of the
-/// kernel's channel block (12, the Tiramisu's growth rate, is one): the forward pass and the input gradient come
-/// out off by several units, or NaN depending on what the padded tail of a reused buffer held, with or without
-/// ONEDNN_MAX_CPU_ISA. libtorch's own convolution kernels agree with a float64 computation to 1e-6 for the same
-/// shapes, so models run with oneDNN switched off. TorchSharp has no switch for it; libtorch's
-/// <c>at::Context::setUserEnabledMkldnn</c> is called directly (the same switch as PyTorch's
-/// <c>torch.backends.mkldnn.enabled</c>).
+/// Convolutions that give correct results on libtorch 2.10's CPU backend. libtorch runs float32 convolutions through
+/// oneDNN, which stores channels in blocks (8 per block with AVX2, 16 with AVX-512). Measured against the same
+/// convolution in float64 on this project's x86-64 machines, its kernels were wrong whenever a channel count left a
+/// partly filled block: with AVX-512, the input gradient whenever the output channels were not a multiple of 16 and
+/// the forward pass whenever more than 16 input channels were not; with AVX2 the same at 8, and the errors came out
+/// as values off by several units or as NaN, depending on what the unused part of a reused buffer held. With
+/// AVX-512 and whole blocks, 3×3 stride-2 input gradients were still wrong at 48 and 112 channels; with AVX2 and
+/// whole blocks every case checked was right. Hence two measures: oneDNN is capped at AVX2, and every convolution's
+/// channel counts are padded with zero channels to whole 16-channel blocks (the padded outputs are dropped, so
+/// results and gradients are those of the unpadded convolution). libtorch's own non-oneDNN kernels are correct but
+/// 5–45× slower here, which would put FC-DenseNet training out of reach on a CPU.
 /// </summary>
 public static class TorchBackend
 {
+    /// <summary>Channel counts are padded to multiples of this (16 covers AVX2's 8-channel blocks too).</summary>
+    public const int ChannelBlock = 16;
+
     private static readonly Lazy<bool> Configured = new(Configure, LazyThreadSafetyMode.ExecutionAndPublication);
 
     /// <summary>
-    /// Applies the settings once per process; returns whether oneDNN is off. Every layer calls it, so only code that
-    /// runs raw TorchSharp convolutions before building any layer needs to call it itself.
+    /// Caps oneDNN at AVX2 unless ONEDNN_MAX_CPU_ISA is already set; returns whether the cap is in the process
+    /// environment. oneDNN reads the variable at its first convolution, so this must run before any: every layer's
+    /// constructor calls it, and code that runs raw TorchSharp convolutions first should call it itself.
     /// </summary>
     public static bool EnsureConfigured() => Configured.Value;
 
     private static bool Configure()
     {
-        // Loads libtorch through TorchSharp's own resolution first, so the library below is the one in use.
-        using (TorchSharp.torch.zeros(1)) { }
-        foreach (var (lib, context, setter) in Symbols)
-        {
-            if (!NativeLibrary.TryLoad(lib, typeof(TorchBackend).Assembly, DllImportSearchPath.SafeDirectories | DllImportSearchPath.AssemblyDirectory, out var handle)
-                && !NativeLibrary.TryLoad(lib, out handle))
-                continue;
-            if (!NativeLibrary.TryGetExport(handle, context, out var getContext) || !NativeLibrary.TryGetExport(handle, setter, out var setEnabled))
-                continue;
-            unsafe
-            {
-                var ctx = ((delegate* unmanaged<nint>)getContext)();
-                ((delegate* unmanaged<nint, byte, void>)setEnabled)(ctx, 0);
-            }
+        const string name = "ONEDNN_MAX_CPU_ISA";
+        if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable(name)))
             return true;
+        // Environment.SetEnvironmentVariable changes only .NET's copy; oneDNN reads the C runtime's.
+        try
+        {
+            bool ok = OperatingSystem.IsWindows() ? PutEnvWindows(name, "AVX2") == 0 : SetEnvPosix(name, "AVX2", 0) == 0;
+            if (ok)
+                Environment.SetEnvironmentVariable(name, "AVX2");
+            return ok;
         }
-        return false;
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return false;
+        }
     }
 
-    // at::globalContext() and at::Context::setUserEnabledMkldnn(bool), Itanium (Linux) and MSVC (Windows) manglings.
-    private static readonly (string Library, string Context, string Setter)[] Symbols =
-    [
-        ("libtorch_cpu.so", "_ZN2at13globalContextEv", "_ZN2at7Context20setUserEnabledMkldnnEb"),
-        ("torch_cpu.dll", "?globalContext@at@@YAAEAVContext@1@XZ", "?setUserEnabledMkldnn@Context@at@@QEAAX_N@Z"),
-    ];
+    [DllImport("libc", EntryPoint = "setenv")]
+    private static extern int SetEnvPosix([MarshalAs(UnmanagedType.LPUTF8Str)] string name, [MarshalAs(UnmanagedType.LPUTF8Str)] string value, int overwrite);
+
+    [DllImport("ucrtbase", EntryPoint = "_putenv_s")]
+    private static extern int PutEnvWindows([MarshalAs(UnmanagedType.LPStr)] string name, [MarshalAs(UnmanagedType.LPStr)] string value);
+
+    /// <summary>
+    /// <c>conv2d</c> (NCHW input, [out, in, kh, kw] weight) computed with whole channel blocks: zero input channels
+    /// (with zero weights) and extra output channels that are sliced off. Same values and gradients as F.conv2d.
+    /// </summary>
+    public static Tensor Conv2d(Tensor input, Tensor weight, Tensor? bias, long[] strides, long[] padding, long[]? dilation = null)
+    {
+        long cin = input.shape[1], cout = weight.shape[0];
+        // Up to 4 input channels (RGB images) oneDNN reads unblocked; padding them would multiply the first layer's work.
+        long padIn = cin > 4 && cin % ChannelBlock != 0 ? ChannelBlock - cin % ChannelBlock : 0;
+        long padOut = cout % ChannelBlock != 0 ? ChannelBlock - cout % ChannelBlock : 0;
+        dilation ??= [1, 1];
+        if (padIn == 0 && padOut == 0)
+            return F.conv2d(input, weight, bias, strides, padding, dilation);
+        using var w = F.pad(weight, [0, 0, 0, 0, 0, padIn, 0, padOut]);
+        using var x = padIn > 0 ? F.pad(input, [0, 0, 0, 0, 0, padIn]) : input.alias();
+        using var b = bias is null ? null : padOut > 0 ? F.pad(bias, [0, padOut]) : bias.alias();
+        using var y = F.conv2d(x, w, b, strides, padding, dilation);
+        // A view: the padded result's storage stays alive through it, no copy.
+        return padOut > 0 ? y.narrow(1, 0, cout) : y.alias();
+    }
 }

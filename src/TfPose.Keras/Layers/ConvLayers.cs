@@ -99,7 +99,7 @@ public sealed class Conv2D : Layer
             else
                 input = F.pad(input, [l, r, t, b]);
         }
-        var y = F.conv2d(input, Kernel.Value, Bias?.Value, strides: [Strides[0], Strides[1]], padding: pad, dilation: [DilationRate[0], DilationRate[1]]);
+        var y = TorchBackend.Conv2d(input, Kernel.Value, Bias?.Value, [Strides[0], Strides[1]], pad, [DilationRate[0], DilationRate[1]]);
         return Activations.Apply(Activation, y);
     }
 
@@ -204,7 +204,7 @@ public sealed class Conv2DTranspose : Layer
         }
         x = F.pad(x, [kw - 1, kw - 1, kh - 1, kh - 1]);
         using var flipped = Kernel.Value.flip(2, 3).transpose(0, 1);
-        return F.conv2d(x, flipped, null);
+        return TorchBackend.Conv2d(x, flipped, null, [1, 1], [0, 0]);
     }
 
     internal override string Describe() => $"Conv2DTranspose({Filters}, {KernelSize[0]}x{KernelSize[1]}, s{Strides[0]}, {PaddingMode})";
