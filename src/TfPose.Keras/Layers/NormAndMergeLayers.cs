@@ -45,6 +45,30 @@ public sealed class BatchNormalization : Layer
     {
         var input = x[0];
         int rank = (int)input.dim();
+        bool training = ctx.IsTraining(this);
+        // libtorch's fused batch_norm (channels on axis 1: NCHW inside models, (N, C) after Dense) keeps only the input
+        // and two per-channel vectors for backward, where the composed formula below keeps four full-size temporaries.
+        if (rank is 2 or 4)
+        {
+            if (!training)
+                return nn.functional.batch_norm(input, MovingMean.Value, MovingVariance.Value, Gamma?.Value, Beta?.Value, training: false, eps: Epsilon);
+            long n = input.numel() / input.shape[1];
+            if (n > 1)
+            {
+                // Copies: backward keeps the running statistics it was given and refuses to run if they changed since.
+                using var movingMean = MovingMean.Value.detach().clone();
+                using var movingVariance = MovingVariance.Value.detach().clone();
+                var normalized = nn.functional.batch_norm(input, movingMean, movingVariance, Gamma?.Value, Beta?.Value, training: true, momentum: 1 - Momentum, eps: Epsilon);
+                // libtorch moves the variance with the unbiased batch variance, v' = m·v + (1−m)·s²·n/(n−1); Keras with
+                // the biased one, m·v + (1−m)·s², which equals v'·(n−1)/n + m·v/n.
+                using (no_grad())
+                {
+                    MovingMean.Value.copy_(movingMean);
+                    MovingVariance.Value.mul_(Momentum / n).add_(movingVariance, alpha: (n - 1.0) / n);
+                }
+                return normalized;
+            }
+        }
         long[] reduce = rank == 4 ? [0, 2, 3] : [.. Enumerable.Range(0, rank - 1).Select(i => (long)i)];
         long[] view = rank == 4 ? [1, -1, 1, 1] : [.. Enumerable.Repeat(1L, rank - 1), -1];
         Tensor mean, variance;
