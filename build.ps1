@@ -81,7 +81,9 @@ function Invoke-Test {
     foreach ($trx in Get-ChildItem -Path $results -Filter *.trx -ErrorAction SilentlyContinue) {
         # -LiteralPath: the trx logger names same-second files "...[1].trx", which -Path reads as a wildcard.
         # Outcomes, not the summary counters: those leave xunit's skipped tests out altogether.
-        $outcomes = @(([xml](Get-Content -LiteralPath $trx.FullName)).TestRun.Results.UnitTestResult | ForEach-Object { $_.outcome })
+        # XPath: a run whose filter matched nothing has no Results element at all.
+        $doc = [xml](Get-Content -LiteralPath $trx.FullName)
+        $outcomes = @($doc.SelectNodes("//*[local-name()='UnitTestResult']") | ForEach-Object { $_.GetAttribute('outcome') })
         $passed += @($outcomes | Where-Object { $_ -eq 'Passed' }).Count
         $failed += @($outcomes | Where-Object { $_ -in 'Failed', 'Error', 'Timeout', 'Aborted' }).Count
         $skipped += @($outcomes | Where-Object { $_ -eq 'NotExecuted' }).Count
