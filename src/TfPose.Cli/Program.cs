@@ -22,5 +22,6 @@ root.Add(bench);
 bench.Add(GanCommands.Bench());
 bench.Add(GraphBenchCommand.Create());
 bench.Add(PoseBenchCommand.Create());
+bench.Add(SegmentBenchCommand.Create());
 
 return await CliRunner.InvokeAsync(root, args);

@@ -16,19 +16,36 @@ public sealed class SegmentationGraph : IDisposable
     {
         if (!File.Exists(path))
             throw new FileNotFoundException($"segmentation graph not found: {path}", path);
+        // Without the sidecar the normalisation is unknown, and guessing it would give plausible-looking wrong labels.
+        if (!File.Exists(path + ".json"))
+            throw new FileNotFoundException($"{path}.json: settings file missing; segment export writes it beside the graph (normalisation, classes).", path + ".json");
         Settings = SegmentationSettings.Load(path + ".json");
         _session = new GraphSession(path);
-        if (_session.Inputs.Count != 1 || _session.Inputs[0].Shape is not { Length: 4 } s || s[1] <= 0 || s[2] <= 0 || s[3] != 3)
+        int k = Settings.Model.Classes;
+        if (_session.Inputs.Count != 1 || _session.Inputs[0].Shape is not { Length: 4 } s || s[0] != 1 || s[1] <= 0 || s[2] <= 0 || s[3] != 3)
         {
             _session.Dispose();
-            throw new InvalidDataException($"{path}: expected one image input [N, H, W, 3] with fixed H and W.");
+            throw new InvalidDataException($"{path}: expected one image input [1, H, W, 3] with fixed H and W, as segment export writes.");
+        }
+        if (_session.Outputs.Count != 1 || _session.Outputs[0].Shape is { } o && (o.Length != 4 || o[^1] != k))
+        {
+            _session.Dispose();
+            throw new InvalidDataException($"{path}: expected one output [1, H, W, {k}] (the classes of {path}.json).");
         }
         Height = (int)s[1];
         Width = (int)s[2];
+        Input = _session.Inputs[0];
+        Output = _session.Outputs[0].Shape is null ? _session.Outputs[0] with { Shape = [1, Height, Width, k] } : _session.Outputs[0];
         Path = path;
     }
 
     public string Path { get; }
+
+    /// <summary>The graph's input (name, [1, H, W, 3]).</summary>
+    public GraphTensorInfo Input { get; }
+
+    /// <summary>The graph's output (name, [1, H, W, classes]).</summary>
+    public GraphTensorInfo Output { get; }
     public SegmentationSettings Settings { get; }
     public int Height { get; }
     public int Width { get; }

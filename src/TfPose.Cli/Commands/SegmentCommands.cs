@@ -6,7 +6,7 @@ using TfPose.Segmentation;
 
 namespace TfPose.Cli.Commands;
 
-/// <summary><c>tfpose segment train|eval|predict|summary</c>: the Tiramisu on CamVid.</summary>
+/// <summary><c>tfpose segment train|eval|predict|export|summary</c>: the Tiramisu on CamVid.</summary>
 internal static class SegmentCommands
 {
     private static Option<string> DataOption() => new("--data") { Description = "CamVid folder (SegNet layout: train.txt, val.txt, test.txt, *annot/).", DefaultValueFactory = _ => "../shared/data/camvid" };
@@ -20,6 +20,7 @@ internal static class SegmentCommands
         seg.Add(Train());
         seg.Add(Eval());
         seg.Add(Predict());
+        seg.Add(Export());
         seg.Add(Summary());
         return seg;
     }
@@ -105,23 +106,92 @@ internal static class SegmentCommands
     private static Command Predict()
     {
         var images = new Argument<string[]>("images") { Description = "Image files.", Arity = ArgumentArity.OneOrMore };
-        var ckpt = CheckpointOption();
+        var ckpt = new Option<string?>("--checkpoint") { Description = "Run folder of segment train (config.json, best.safetensors): predict with TorchSharp." };
+        var graph = new Option<string?>("--graph") { Description = "Graph written by segment export (MODEL.pb and MODEL.pb.json): predict through the graph runtime, no TorchSharp model." };
         var outDir = new Option<string>("--out") { Description = "Folder for NAME_labels.png (CamVid colours) and NAME_overlay.png.", DefaultValueFactory = _ => "segment-out" };
-        var cmd = new Command("predict", "Colour label maps and overlays for images.") { images, ckpt, outDir };
+        var cmd = new Command("predict", "Colour label maps and overlays for images, from a checkpoint or an exported graph.") { images, ckpt, graph, outDir };
+        cmd.Validators.Add(r =>
+        {
+            if ((r.GetValue(ckpt) is null) == (r.GetValue(graph) is null))
+                r.AddError("Give exactly one of --checkpoint (a segment train run folder) and --graph (a .pb from segment export).");
+        });
         cmd.SetAction((p, ct) =>
         {
-            using var net = SegmentationNetwork.Load(p.GetValue(ckpt)!);
-            var o = p.GetValue(outDir)!;
-            foreach (var path in p.GetValue(images)!)
+            IDisposable model;
+            Func<string, byte[], int, int, byte[]> labelsOf;
+            if (p.GetValue(graph) is { } pb)
             {
-                ct.ThrowIfCancellationRequested();
-                var (rgb, h, w) = CamVidData.ReadRgb(path);
-                var labels = net.PredictLabels(rgb, h, w);
-                var name = Path.GetFileNameWithoutExtension(path);
-                LabelMaps.WriteRgbPng(Path.Combine(o, name + "_labels.png"), LabelMaps.Colorize(labels), h, w);
-                LabelMaps.WriteRgbPng(Path.Combine(o, name + "_overlay.png"), LabelMaps.Overlay(rgb, labels), h, w);
-                AnsiConsole.WriteLine($"{path} -> {Path.Combine(o, name + "_labels.png")}, {name}_overlay.png");
+                var g = new SegmentationGraph(pb);
+                model = g;
+                labelsOf = (path, rgb, h, w) =>
+                {
+                    if (h > g.Height || w > g.Width)
+                        throw new ArgumentException($"{path}: image {w}x{h} is larger than the input of {pb} ({g.Width}x{g.Height}); export for this size with segment export --height {h} --width {w}.");
+                    // A smaller image is padded to the graph's size; the checkpoint path pads only to the next multiple of the
+                    // size divisor, and the extra border changes what the edge convolutions see.
+                    var d = g.Settings.Model.SizeDivisor;
+                    if ((h + d - 1) / d * d != g.Height || (w + d - 1) / d * d != g.Width)
+                        AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(path)}: {w}x{h} is padded to the graph's {g.Width}x{g.Height}; labels near the border can differ from --checkpoint (export for {w}x{h} to match).[/]");
+                    return g.PredictLabels(rgb, h, w);
+                };
             }
+            else
+            {
+                var net = SegmentationNetwork.Load(p.GetValue(ckpt)!);
+                model = net;
+                labelsOf = (_, rgb, h, w) => net.PredictLabels(rgb, h, w);
+            }
+            using (model)
+            {
+                var o = p.GetValue(outDir)!;
+                foreach (var path in p.GetValue(images)!)
+                {
+                    ct.ThrowIfCancellationRequested();
+                    var (rgb, h, w) = CamVidData.ReadRgb(path);
+                    var labels = labelsOf(path, rgb, h, w);
+                    var name = Path.GetFileNameWithoutExtension(path);
+                    LabelMaps.WriteRgbPng(Path.Combine(o, name + "_labels.png"), LabelMaps.Colorize(labels), h, w);
+                    LabelMaps.WriteRgbPng(Path.Combine(o, name + "_overlay.png"), LabelMaps.Overlay(rgb, labels), h, w);
+                    AnsiConsole.WriteLine($"{path} -> {Path.Combine(o, name + "_labels.png")}, {name}_overlay.png");
+                }
+            }
+            return Task.FromResult(0);
+        });
+        return cmd;
+    }
+
+    private static Command Export()
+    {
+        var ckpt = CheckpointOption();
+        var weights = new Option<string?>("--weights") { Description = "best or last (default: best when the run has it, else last)." };
+        weights.AcceptOnlyFromAmong("best", "last");
+        var height = new Option<int>("--height") { Description = "Image height the graph takes; padded up to the model's size divisor.", DefaultValueFactory = _ => 360 };
+        var width = new Option<int>("--width") { Description = "Image width the graph takes; padded up to the model's size divisor.", DefaultValueFactory = _ => 480 };
+        var outPath = new Option<string>("--out") { Description = "Frozen GraphDef to write (MODEL.pb); the normalisation and classes go beside it as MODEL.pb.json.", Required = true };
+        var cmd = new Command("export", "Frozen TensorFlow GraphDef of a checkpoint (batch 1, inference-mode BatchNorm) for segment predict --graph and other TensorFlow runtimes.")
+            { ckpt, weights, height, width, outPath };
+        cmd.SetAction((p, ct) =>
+        {
+            int h = p.GetValue(height), w = p.GetValue(width);
+            if (h <= 0 || w <= 0)
+                throw new ArgumentException($"--height and --width must be positive, got {h}x{w}.");
+            var dir = p.GetValue(ckpt)!;
+            var file = p.GetValue(weights) switch { "best" => SegmentationNetwork.BestWeights, "last" => SegmentationNetwork.LastWeights, _ => null };
+            if (file is not null && !File.Exists(Path.Combine(dir, file)))
+                throw new FileNotFoundException($"{Path.Combine(dir, file)}: not found (--weights {p.GetValue(weights)})", Path.Combine(dir, file));
+            var pb = p.GetValue(outPath)!;
+            if (Path.GetDirectoryName(Path.GetFullPath(pb)) is { } parent)
+                Directory.CreateDirectory(parent);
+            using (var net = SegmentationNetwork.Load(dir, file))
+                net.ExportGraphDef(pb, h, w);
+            // Reopened through the graph runtime, so a graph that would not load fails here rather than at predict time.
+            using var g = new SegmentationGraph(pb);
+            AnsiConsole.WriteLine(pb);
+            AnsiConsole.WriteLine($"  settings: {pb}.json (normalisation, {g.Settings.Model.Name}, {g.Settings.Model.Classes} classes)");
+            AnsiConsole.WriteLine($"  input:  {g.Input.Name} float32 [{string.Join(", ", g.Input.Shape ?? [])}] (NHWC, RGB normalised with the training mean/std)");
+            AnsiConsole.WriteLine($"  output: {g.Output.Name} float32 [{string.Join(", ", g.Output.Shape ?? [])}] (softmax over the classes)");
+            if (g.Height != h || g.Width != w)
+                AnsiConsole.WriteLine($"  {w}x{h} images are padded symmetrically to {g.Width}x{g.Height} (multiples of {g.Settings.Model.SizeDivisor}) and the labels cropped back.");
             return Task.FromResult(0);
         });
         return cmd;
