@@ -143,8 +143,8 @@ internal static class SegmentBenchCommand
             var overheadWall = Median(keras.Wall.Zip(raw.Wall, (a, b) => a / b - 1).ToList());
             var overheadCpu = Median(keras.Cpu.Zip(raw.Cpu, (a, b) => a / b - 1).ToList());
             var table = new Table().AddColumns("metric", "value", "detail");
-            table.AddRow("training, Keras-style", $"{keras.ImagesPerSecond:0.00} images/s", $"{keras.ImagesPerCpuSecond:0.00} images per CPU s; {what}");
-            table.AddRow("training, raw TorchSharp", $"{raw.ImagesPerSecond:0.00} images/s", $"{raw.ImagesPerCpuSecond:0.00} images per CPU s; {what}");
+            table.AddRow("training, Keras-style", $"{keras.ImagesPerSecond:0.000} images/s", $"{keras.ImagesPerCpuSecond:0.000} images per CPU s; {what}");
+            table.AddRow("training, raw TorchSharp", $"{raw.ImagesPerSecond:0.000} images/s", $"{raw.ImagesPerCpuSecond:0.000} images per CPU s; {what}");
             table.AddRow("Keras-layer overhead", Pct(overheadWall) + " wall", Pct(overheadCpu) + " CPU; (Keras - raw) / raw, median of per-run ratios");
             table.AddRow($"inference {w}x{h}, TorchSharp", $"{Median(torchMs):0} ms median", $"p90 {Percentile(torchMs, 0.9):0} ms");
             table.AddRow($"inference {w}x{h}, exported graph", $"{Median(graphMs):0} ms median", $"p90 {Percentile(graphMs, 0.9):0} ms; graph input {graphSize.W}x{graphSize.H}");
@@ -154,9 +154,9 @@ internal static class SegmentBenchCommand
                 $"setup: {cfg.Name} ({trainable:N0} trainable), {reps} runs of {nSteps} steps per path after 1 warm-up step, {Environment.ProcessorCount} cores, {TorchSharp.torch.get_num_threads()} libtorch threads, oneDNN ISA cap {Environment.GetEnvironmentVariable("ONEDNN_MAX_CPU_ISA") ?? "none"}, load average {LoadAverage()}"));
             for (int i = 0; i < reps; i++)
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"run {i + 1}: Keras-style {keras.Rate(i):0.00} images/s ({keras.CpuRate(i):0.00}/CPU s), raw {raw.Rate(i):0.00} images/s ({raw.CpuRate(i):0.00}/CPU s)"));
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"training Keras-style ({what}): {keras.ImagesPerSecond:0.00} images/s median, {keras.ImagesPerCpuSecond:0.00} images per CPU second"));
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"training raw TorchSharp ({what}): {raw.ImagesPerSecond:0.00} images/s median, {raw.ImagesPerCpuSecond:0.00} images per CPU second"));
+                    $"run {i + 1}: Keras-style {keras.Rate(i):0.000} images/s ({keras.CpuRate(i):0.000}/CPU s), raw {raw.Rate(i):0.000} images/s ({raw.CpuRate(i):0.000}/CPU s)"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"training Keras-style ({what}): {keras.ImagesPerSecond:0.000} images/s median, {keras.ImagesPerCpuSecond:0.000} images per CPU second"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"training raw TorchSharp ({what}): {raw.ImagesPerSecond:0.000} images/s median, {raw.ImagesPerCpuSecond:0.000} images per CPU second"));
             Console.WriteLine($"Keras-layer overhead: {Pct(overheadWall)} wall, {Pct(overheadCpu)} CPU (goal < 5%)");
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"inference TorchSharp ({w}x{h} padded to {graphSize.W}x{graphSize.H}, labels): median {Median(torchMs):0.0} ms, p90 {Percentile(torchMs, 0.9):0.0} ms"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"inference exported graph (ONNX Runtime, {graphSize.W}x{graphSize.H}, labels): median {Median(graphMs):0.0} ms, p90 {Percentile(graphMs, 0.9):0.0} ms"));
