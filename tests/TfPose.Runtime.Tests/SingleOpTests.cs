@@ -1,5 +1,6 @@
 using TfPose.Graph;
 using TfPose.Graph.Proto;
+using TfPose.Runtime.Translation;
 using TfPose.Tests;
 
 namespace TfPose.Runtime.Tests;
@@ -70,6 +71,52 @@ public class SingleOpTests
         Assert.Equal(expected.Length, actual.Length);
         for (var i = 0; i < expected.Length; i++)
             Assert.Equal(expected[i], actual[i], 4);
+    }
+
+    [Theory]
+    [InlineData(false, false)] // padded to a whole NCHWc block: only the pointwise convolution reads it
+    [InlineData(true, false)]  // the depthwise output is fetched too: it must keep its 12 channels
+    [InlineData(false, true)]  // a Relu also reads it: no padding
+    public void Depthwise_then_pointwise_with_channels_off_the_block_size(bool fetchDepthwise, bool extraReader)
+    {
+        const int h = 6, w = 5, c = 12, cout = 5;
+        var b = new TfGraphBuilder();
+        b.Placeholder("x", 1, h, w, c);
+        var kd = Ramp(3 * 3 * c, 0.05f);
+        b.Const("kd", kd, 3, 3, c, 1);
+        var dw = b.Op("dw", "DepthwiseConv2dNative", "x", "kd");
+        dw.Attr["strides"] = TfGraphBuilder.Ints(1, 1, 1, 1);
+        dw.Attr["padding"] = TfGraphBuilder.Str("SAME");
+        var kp = Ramp(c * cout, 0.03f);
+        b.Const("kp", kp, 1, 1, c, cout);
+        var pw = b.Op("pw", "Conv2D", "dw", "kp");
+        pw.Attr["strides"] = TfGraphBuilder.Ints(1, 1, 1, 1);
+        pw.Attr["padding"] = TfGraphBuilder.Str("VALID");
+        if (extraReader)
+            b.Op("relu", "Relu", "dw");
+        var x = Ramp(h * w * c);
+        var expectedDw = ReferenceConv(x, 1, h, w, c, kd, 3, 3, c, 1, depthwise: true);
+        var expected = ReferenceConv(expectedDw, 1, h, w, c, kp, 1, 1, cout, 1, depthwise: false);
+
+        var graph = b.Build();
+        string[] fetches = fetchDepthwise ? ["pw", "dw"] : ["pw"];
+        using var session = new GraphSession(graph);
+        using var input = GraphTensor.FromArray(x, 1, h, w, c);
+        using var result = session.Run(new Dictionary<string, GraphTensor> { ["x"] = input }, fetches);
+        var actual = result[0].ToArray<float>();
+        Assert.Equal(expected.Length, actual.Length);
+        for (var i = 0; i < expected.Length; i++)
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-5 * Math.Max(1, Math.Abs(expected[i])), $"pw[{i}]: {actual[i]} vs {expected[i]}");
+        if (fetchDepthwise)
+        {
+            Assert.Equal(new long[] { 1, h, w, c }, result[1].Shape);
+            var dwOut = result[1].ToArray<float>();
+            for (var i = 0; i < expectedDw.Length; i++)
+                Assert.True(Math.Abs(expectedDw[i] - dwOut[i]) <= 1e-5 * Math.Max(1, Math.Abs(expectedDw[i])), $"dw[{i}]: {dwOut[i]} vs {expectedDw[i]}");
+        }
+        var onnx = Onnx.ModelProto.Parser.ParseFrom(GraphTranslator.Translate(graph, new TranslationOptions { Outputs = fetches }).OnnxModel);
+        var padded = onnx.Graph.Node.Any(n => n.OpType == "Pad");
+        Assert.Equal(!fetchDepthwise && !extraReader, padded);
     }
 
     [Theory]

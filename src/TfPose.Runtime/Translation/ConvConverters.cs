@@ -77,9 +77,67 @@ internal static class ConvConverters
             : OnnxBuilder.Permute(filterValue, [3, 2, 0, 1]);
         var pads = Pads(node, c.Shape(x), [fs[0], fs[1]], strides, dilations);
         var attrs = WindowAttributes([fs[0], fs[1]], strides, dilations, pads).ToList();
-        attrs.Add(("group", depthwise ? fs[2] : 1L));
-        var output = c.Builder.Node("Conv", [ChannelsFirst(node, c, x), c.Builder.Initializer(node.Name + "/W", weights)], name: node.Name, attributes: [.. attrs]);
+        var input = ChannelsFirst(node, c, x);
+        var groups = depthwise ? fs[2] : 1L;
+        long? paddedOutput = null;
+        if (depthwise && filterValue.Type == DataType.DtFloat && PadsToBlocks(node, c, fs))
+        {
+            // ONNX Runtime runs a convolution in its blocked NCHWc layout only when the channels fill whole
+            // blocks; otherwise the convolution and the reorders around it run in plain NCHW, several
+            // times slower. Zero channels appended here (and zero filters for them) make the block whole;
+            // the pointwise convolutions that read the result get zero weights for them.
+            var channels = RoundUpToBlock(fs[2]);
+            if (c.PhysicalChannels(input, fs[2]) < channels)
+                input = c.Builder.Node("Pad", [input, c.Builder.Int64s("pads", 0, 0, 0, 0, 0, channels - fs[2], 0, 0)]);
+            weights = ZeroExtend(weights, 0, channels);
+            groups = channels;
+            paddedOutput = channels;
+        }
+        else if (!depthwise && c.PhysicalChannels(input, fs[2]) is var physical && physical > fs[2])
+        {
+            weights = ZeroExtend(weights, 1, physical);
+        }
+        attrs.Add(("group", groups));
+        var output = c.Builder.Node("Conv", [input, c.Builder.Initializer(node.Name + "/W", weights)], name: node.Name, attributes: [.. attrs]);
+        if (paddedOutput is { } padded)
+            c.SetPhysicalChannels(output, padded);
         c.Set(node, 0, output, OutputLayout(node));
+    }
+
+    /// <summary>Channels of one NCHWc block on the widest x86 kernels (AVX-512; AVX2 blocks of 8 divide it).</summary>
+    private const long NchwcBlock = 16;
+
+    private static long RoundUpToBlock(long channels) => (channels + NchwcBlock - 1) / NchwcBlock * NchwcBlock;
+
+    /// <summary>
+    /// A depthwise convolution (multiplier 1) whose channels do not fill NCHWc blocks, read only by
+    /// ordinary NHWC convolutions with constant filters and not fetched: its output can carry zero
+    /// channels that nothing but those convolutions ever sees.
+    /// </summary>
+    private static bool PadsToBlocks(NodeDef node, TranslationContext c, long[] filterShape)
+    {
+        if (filterShape[3] != 1 || filterShape[2] < 8 || filterShape[2] % NchwcBlock == 0 || !IsNhwc(node) || c.IsFetched(node.Name))
+            return false;
+        var consumers = c.Consumers(node.Name);
+        return consumers.Count > 0 && consumers.All(u =>
+            u.Node.Op == "Conv2D" && u.Input == 0 && IsNhwc(u.Node) && c.Value(u.Node.DataInput(1)) is { Type: DataType.DtFloat });
+    }
+
+    /// <summary>The float tensor grown along <paramref name="axis"/> to <paramref name="size"/> with zeros.</summary>
+    private static TensorValue ZeroExtend(TensorValue value, int axis, long size)
+    {
+        var shape = value.Shape;
+        long outer = 1, inner = 1;
+        for (var i = 0; i < axis; i++) outer *= shape[i];
+        for (var i = axis + 1; i < shape.Length; i++) inner *= shape[i];
+        var source = value.Span<float>();
+        var grown = new float[outer * size * inner];
+        var chunk = (int)(shape[axis] * inner);
+        for (long o = 0; o < outer; o++)
+            source.Slice((int)(o * chunk), chunk).CopyTo(grown.AsSpan((int)(o * size * inner), chunk));
+        var newShape = (long[])shape.Clone();
+        newShape[axis] = size;
+        return TensorValue.FromArray<float>(DataType.DtFloat, newShape, grown);
     }
 
     public static void Conv2DBackpropInput(NodeDef node, TranslationContext c)

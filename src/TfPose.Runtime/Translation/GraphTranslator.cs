@@ -53,7 +53,7 @@ public static class GraphTranslator
         }
 
         var builder = new OnnxBuilder();
-        var context = new TranslationContext(graph, shapes, builder);
+        var context = new TranslationContext(graph, shapes, builder, outputs.Select(o => o.Node).ToHashSet(StringComparer.Ordinal));
         var inputs = new List<GraphInput>();
         var usesBatchStatistics = false;
         foreach (var node in order)

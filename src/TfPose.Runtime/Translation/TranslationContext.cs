@@ -26,11 +26,16 @@ internal sealed class TranslationContext
     private readonly Dictionary<string, (string Name, Layout Layout)> _values = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _converted = new(StringComparer.Ordinal);
 
-    public TranslationContext(TfGraph graph, GraphShapes shapes, OnnxBuilder builder)
+    private readonly Dictionary<string, long> _physicalChannels = new(StringComparer.Ordinal);
+    private readonly IReadOnlySet<string> _fetched;
+    private Dictionary<string, List<(NodeDef Node, int Input)>>? _consumers;
+
+    public TranslationContext(TfGraph graph, GraphShapes shapes, OnnxBuilder builder, IReadOnlySet<string>? fetchedNodes = null)
     {
         Graph = graph;
         Shapes = shapes;
         Builder = builder;
+        _fetched = fetchedNodes ?? new HashSet<string>();
     }
 
     public TfGraph Graph { get; }
@@ -90,6 +95,37 @@ internal sealed class TranslationContext
     }
 
     public string Get(TensorName t) => Get(t, Layout.Tf);
+
+    /// <summary>
+    /// Channels a channels-first ONNX tensor really holds. It can exceed TensorFlow's count when a converter
+    /// appended zero channels to reach whole NCHWc blocks; only convolutions ever read such a tensor.
+    /// </summary>
+    public long PhysicalChannels(string onnxName, long logical) => _physicalChannels.GetValueOrDefault(onnxName, logical);
+
+    public void SetPhysicalChannels(string onnxName, long channels) => _physicalChannels[onnxName] = channels;
+
+    /// <summary>Whether a node's output is fetched by the caller (its layout and channels must then be TensorFlow's).</summary>
+    public bool IsFetched(string node) => _fetched.Contains(node);
+
+    /// <summary>Nodes that read any output of <paramref name="node"/> as data, with the input position.</summary>
+    public IReadOnlyList<(NodeDef Node, int Input)> Consumers(string node)
+    {
+        if (_consumers is null)
+        {
+            _consumers = new Dictionary<string, List<(NodeDef, int)>>(StringComparer.Ordinal);
+            foreach (var n in Graph.Nodes)
+            {
+                var i = 0;
+                foreach (var input in n.DataInputs())
+                {
+                    if (!_consumers.TryGetValue(input.Node, out var list))
+                        _consumers[input.Node] = list = [];
+                    list.Add((n, i++));
+                }
+            }
+        }
+        return _consumers.TryGetValue(node, out var found) ? found : [];
+    }
 
     /// <summary>A tensor's value as an int64 ONNX tensor (shapes, axes, sizes), folded to an initializer when known.</summary>
     public string GetInt64(TensorName t)
