@@ -120,6 +120,62 @@ public class SingleOpTests
     }
 
     [Theory]
+    [InlineData(1, false)] // folded: the moments come from the convolution's input
+    [InlineData(2, false)] // a batch of two: normalised after the convolution
+    [InlineData(1, true)]  // the convolution's output is fetched too: not folded
+    public void Widening_pointwise_convolution_then_batch_statistics(int batch, bool fetchConv)
+    {
+        const int h = 5, w = 4, cin = 3, cout = 8;
+        var b = new TfGraphBuilder();
+        b.Placeholder("x", batch, h, w, cin);
+        var k = Ramp(cin * cout, 0.21f);
+        b.Const("k", k, 1, 1, cin, cout);
+        var conv = b.Op("conv", "Conv2D", "x", "k");
+        conv.Attr["strides"] = TfGraphBuilder.Ints(1, 1, 1, 1);
+        conv.Attr["padding"] = TfGraphBuilder.Str("SAME");
+        var scale = Enumerable.Range(0, cout).Select(i => 0.5f + 0.25f * i).ToArray();
+        var offset = Enumerable.Range(0, cout).Select(i => 0.3f * i - 1f).ToArray();
+        b.Const("scale", scale, cout);
+        b.Const("offset", offset, cout);
+        b.Const("empty", [], 0);
+        var bn = b.Op("bn", "FusedBatchNormV3", "conv", "scale", "offset", "empty", "empty");
+        bn.Attr["is_training"] = new AttrValue { B = true };
+        bn.Attr["epsilon"] = new AttrValue { F = 0.001f };
+        b.Op("relu6", "Relu6", "bn");
+        // Input channels with a large shared mean and small spread: the moments must not cancel away.
+        var x = Ramp(batch * h * w * cin, 0.05f).Select(v => v + 3f).ToArray();
+        var z = ReferenceConv(x, batch, h, w, cin, k, 1, 1, cout, 1, depthwise: false);
+
+        var graph = b.Build();
+        string[] fetches = fetchConv ? ["relu6", "conv"] : ["relu6"];
+        using var session = new GraphSession(graph);
+        using var input = GraphTensor.FromArray(x, batch, h, w, cin);
+        using var result = session.Run(new Dictionary<string, GraphTensor> { ["x"] = input }, fetches);
+        var actual = result[0].ToArray<float>();
+        var pixels = batch * h * w;
+        for (var ch = 0; ch < cout; ch++)
+        {
+            var values = Enumerable.Range(0, pixels).Select(p => (double)z[p * cout + ch]).ToArray();
+            var mean = values.Average();
+            var variance = values.Select(v => (v - mean) * (v - mean)).Average();
+            for (var p = 0; p < pixels; p++)
+            {
+                var expected = Math.Clamp((values[p] - mean) / Math.Sqrt(variance + 0.001) * scale[ch] + offset[ch], 0, 6);
+                Assert.True(Math.Abs(expected - actual[p * cout + ch]) < 2e-4, $"channel {ch} pixel {p}: {actual[p * cout + ch]} vs {expected}");
+            }
+        }
+        if (fetchConv)
+            Assert.Equal(z.Length, result[1].ToArray<float>().Length);
+        var onnx = Onnx.ModelProto.Parser.ParseFrom(GraphTranslator.Translate(graph, new TranslationOptions
+        {
+            Outputs = fetches,
+            InputShapes = new Dictionary<string, long[]> { ["x"] = [batch, -1, -1, cin] },
+        }).OnnxModel);
+        var folded = onnx.Graph.Node.Any(n => n.Name == "bn" && n.OpType == "Conv");
+        Assert.Equal(batch == 1 && !fetchConv, folded);
+    }
+
+    [Theory]
     [InlineData(1)]
     [InlineData(2)]
     public void FusedBatchNorm_in_training_mode_normalises_with_batch_statistics(int batch)

@@ -78,6 +78,8 @@ internal static class ConvConverters
         var pads = Pads(node, c.Shape(x), [fs[0], fs[1]], strides, dilations);
         var attrs = WindowAttributes([fs[0], fs[1]], strides, dilations, pads).ToList();
         var input = ChannelsFirst(node, c, x);
+        if (!depthwise && BatchStatisticsFolding.TryFold(node, c, input, filterValue, strides, dilations))
+            return;
         var groups = depthwise ? fs[2] : 1L;
         long? paddedOutput = null;
         if (depthwise && filterValue.Type == DataType.DtFloat && PadsToBlocks(node, c, fs))
@@ -195,6 +197,8 @@ internal static class ConvConverters
 
     public static void FusedBatchNorm(NodeDef node, TranslationContext c)
     {
+        if (c.IsKnown(new TensorName(node.Name, 0)))
+            return; // folded into the convolution before it (BatchStatisticsFolding)
         var x = node.DataInput(0);
         var epsilon = node.GetFloat("epsilon", 0.0001f);
         var scale = c.Value(node.DataInput(1));

@@ -28,7 +28,7 @@ internal sealed class TranslationContext
 
     private readonly Dictionary<string, long> _physicalChannels = new(StringComparer.Ordinal);
     private readonly IReadOnlySet<string> _fetched;
-    private Dictionary<string, List<(NodeDef Node, int Input)>>? _consumers;
+    private Dictionary<string, List<(NodeDef Node, int Input, int Output)>>? _consumers;
 
     public TranslationContext(TfGraph graph, GraphShapes shapes, OnnxBuilder builder, IReadOnlySet<string>? fetchedNodes = null)
     {
@@ -107,12 +107,12 @@ internal sealed class TranslationContext
     /// <summary>Whether a node's output is fetched by the caller (its layout and channels must then be TensorFlow's).</summary>
     public bool IsFetched(string node) => _fetched.Contains(node);
 
-    /// <summary>Nodes that read any output of <paramref name="node"/> as data, with the input position.</summary>
-    public IReadOnlyList<(NodeDef Node, int Input)> Consumers(string node)
+    /// <summary>Nodes that read any output of <paramref name="node"/> as data: the reader, its input position, the output read.</summary>
+    public IReadOnlyList<(NodeDef Node, int Input, int Output)> Consumers(string node)
     {
         if (_consumers is null)
         {
-            _consumers = new Dictionary<string, List<(NodeDef, int)>>(StringComparer.Ordinal);
+            _consumers = new Dictionary<string, List<(NodeDef, int, int)>>(StringComparer.Ordinal);
             foreach (var n in Graph.Nodes)
             {
                 var i = 0;
@@ -120,7 +120,7 @@ internal sealed class TranslationContext
                 {
                     if (!_consumers.TryGetValue(input.Node, out var list))
                         _consumers[input.Node] = list = [];
-                    list.Add((n, i++));
+                    list.Add((n, i++, input.Index));
                 }
             }
         }
