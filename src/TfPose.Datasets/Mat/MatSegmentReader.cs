@@ -360,6 +360,10 @@ internal sealed class MatSegmentReader
         }
 
         pos = namesTag.NextOffset;
+        // A struct array with no fields holds no data whatever its size: return it without the
+        // count-sized reorder tables below, which a tiny file declaring 16383x16383 would otherwise force.
+        if (fieldCount == 0)
+            return new MatStructArray(name, dims, fields, [], objectClass);
         var total = (long)count * fieldCount;
         if (total * 8 > end - pos)
             throw Error(pos, $"struct array {string.Join("x", dims)} with {fieldCount} fields needs {total} values but only {end - pos} bytes remain");

@@ -126,6 +126,19 @@ public class MatBadInputTests
     }
 
     [Fact]
+    public void Huge_struct_array_with_no_fields_loads_without_allocating_per_element()
+    {
+        // Regression: a 200-byte file declaring a 16383x16383 struct with no fields made the reader
+        // allocate two 1 GB reorder tables (2 GB peak, 8 s) although the array holds no data.
+        var bytes = M.File(M.Struct([16383, 16383], "s", []));
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var s = MatFile.Parse(bytes, Name)["s"].As<MatStructArray>();
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 1_000_000);
+        Assert.Equal(16383 * 16383, s.Count);
+        Assert.Empty(s.FieldNames);
+    }
+
+    [Fact]
     public void Huge_declared_decompressed_size_fails_without_allocating()
     {
         // The inner tag claims 4 GB; only 16 bytes of it exist.

@@ -67,6 +67,37 @@ public class PascalPartAnnotationTests
             anno.Objects[1].Parts.Select(p => p.Name));
     }
 
+    // All 22 files: object classes and part counts per object, read with the same independent parser.
+    [Theory]
+    [InlineData("2008_000008", "person,horse", "14,13")]
+    [InlineData("2008_000009", "cow,cow", "13,8")]
+    [InlineData("2008_000019", "dog,dog,dog", "10,16,13")]
+    [InlineData("2008_000026", "person,dog", "20,12")]
+    [InlineData("2008_000652", "person", "18")]
+    [InlineData("2008_000700", "person", "21")]
+    [InlineData("2008_000726", "person,person", "3,13")]
+    [InlineData("2008_000939", "person,car", "7,8")]
+    [InlineData("2008_001978", "bird", "1")]
+    [InlineData("2008_003228", "person,person,person,cat", "5,16,14,6")]
+    [InlineData("2008_003497", "dog,dog", "12,13")]
+    [InlineData("2008_005643", "dog", "16")]
+    [InlineData("2008_006462", "cat", "9")]
+    [InlineData("2009_001103", "person,person,tvmonitor,bottle,bottle,bottle", "4,18,0,2,2,2")]
+    [InlineData("2010_000145", "boat", "0")]
+    [InlineData("2010_001199", "chair,chair,table,chair,chair", "0,0,0,0,0")]
+    [InlineData("2010_002065", "aeroplane", "12")]
+    [InlineData("2010_002526", "tvmonitor,person,tvmonitor,person,person", "1,8,1,9,15")]
+    [InlineData("2010_003057", "car,car,car,car,bus", "6,7,9,4,9")]
+    [InlineData("2010_005243", "person,person,person,person,person,person,chair,chair,chair,tvmonitor,horse", "11,11,9,21,16,7,0,0,0,1,16")]
+    [InlineData("2010_005275", "cat", "15")]
+    [InlineData("2010_005511", "bird,bird,bird", "7,7,6")]
+    public void Object_classes_and_part_counts_match_for_every_file(string name, string classes, string partCounts)
+    {
+        var anno = PascalPartAnnotation.Load(Annotation(name));
+        Assert.Equal(classes, string.Join(",", anno.Objects.Select(o => o.ClassName)));
+        Assert.Equal(partCounts, string.Join(",", anno.Objects.Select(o => o.Parts.Count)));
+    }
+
     [Fact]
     public void Objects_without_parts_load_with_an_empty_part_list()
     {

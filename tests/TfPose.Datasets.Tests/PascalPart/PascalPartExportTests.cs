@@ -46,7 +46,7 @@ public sealed class PascalPartExportTests : IDisposable
         }
         Assert.Empty(Directory.GetFiles(_out, "*.tmp*", SearchOption.AllDirectories));
 
-        foreach (var name in new[] { "2008_000008", "2010_005243", "2010_001199" })
+        foreach (var name in lines.Select(l => Path.GetFileNameWithoutExtension(l.Split(' ')[1])))
         {
             var anno = PascalPartAnnotation.Load(PascalPartAnnotationTests.Annotation(name));
             var parts = ReadLabels(Path.Combine(_out, "parts", name + ".png"), anno);
