@@ -15,11 +15,12 @@ internal static class GraphBenchCommand
         var model = new Argument<string>("model") { Description = "Frozen GraphDef (.pb)." };
         var shape = GraphCommands.InputShapeOption();
         shape.Required = true;
-        var runs = new Option<int>("--runs") { Description = "Timed runs after warm-up.", DefaultValueFactory = _ => 50 };
+        var runs = new Option<int>("--runs") { Description = "Timed runs per engine after warm-up, spread over the rounds.", DefaultValueFactory = _ => 50 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed runs first.", DefaultValueFactory = _ => 5 };
+        var rounds = new Option<int>("--rounds") { Description = "Rounds alternating the engines (this machine's speed drifts; alternating keeps the comparison fair).", DefaultValueFactory = _ => 5 };
         var threads = new Option<int>("--threads") { Description = "Threads for both engines (0 = all cores)." };
         var noOpenCv = new Option<bool>("--no-opencv") { Description = "Skip the OpenCV DNN comparison." };
-        var cmd = new Command("graph", "Latency of a graph on TfPose (ONNX Runtime) and OpenCV DNN, same input, same process.") { model, shape, runs, warmup, threads, noOpenCv };
+        var cmd = new Command("graph", "Latency of a graph on TfPose (ONNX Runtime) and OpenCV DNN, same input, same process.") { model, shape, runs, warmup, rounds, threads, noOpenCv };
         cmd.SetAction(parse =>
         {
             var path = parse.GetValue(model)!;
@@ -33,68 +34,83 @@ internal static class GraphBenchCommand
             var data = new float[count];
             for (var i = 0; i < count; i++)
                 data[i] = (float)(rng.NextDouble() * 255);
-            var n = parse.GetValue(runs);
+            var n = Math.Max(1, parse.GetValue(runs));
             var w = parse.GetValue(warmup);
+            var r = Math.Clamp(parse.GetValue(rounds), 1, n);
             var t = parse.GetValue(threads);
 
             using var session = new GraphSession(graph, new GraphSessionOptions { IntraOpThreads = t });
             using var tensor = GraphTensor.FromArray(data, dims);
             var feeds = new Dictionary<string, GraphTensor> { [name] = tensor };
-            var ours = Measure(() => { using var r = session.Run(feeds); }, w, n);
-            Report("TfPose (ONNX Runtime)", ours, dims[0]);
+            var engines = new List<(string Name, Action Run)> { ("TfPose (ONNX Runtime)", () => { using var result = session.Run(feeds); }) };
 
-            if (!parse.GetValue(noOpenCv) && dims.Length == 4)
+            var folded = Path.Combine(Path.GetTempPath(), $"tfpose-bench-{Guid.NewGuid():N}.pb");
+            Net? net = null;
+            Mat? blob = null;
+            try
             {
-                var folded = Path.Combine(Path.GetTempPath(), $"tfpose-bench-{Guid.NewGuid():N}.pb");
-                try
+                if (!parse.GetValue(noOpenCv) && dims.Length == 4)
                 {
-                    ShapeFolder.Fold(graph, shapes).Save(folded);
-                    if (t > 0)
-                        Cv2.SetNumThreads(t);
-                    using var net = CvDnn.ReadNetFromTensorflow(folded);
-                    if (net is null || net.Empty())
+                    try
                     {
-                        Console.WriteLine("OpenCV DNN: cannot load the folded graph.");
-                        return 0;
+                        ShapeFolder.Fold(graph, shapes).Save(folded);
+                        if (t > 0)
+                            Cv2.SetNumThreads(t);
+                        net = CvDnn.ReadNetFromTensorflow(folded);
+                        if (net is null || net.Empty())
+                            Console.WriteLine("OpenCV DNN: cannot load the folded graph.");
+                        else
+                        {
+                            // OpenCV DNN takes NCHW blobs for TensorFlow graphs.
+                            blob = new Mat([(int)dims[0], (int)dims[3], (int)dims[1], (int)dims[2]], MatType.CV_32F, new Scalar(128));
+                            var cvNet = net;
+                            var cvBlob = blob;
+                            engines.Add(("OpenCV DNN (folded)", () =>
+                            {
+                                cvNet.SetInput(cvBlob);
+                                using var o = cvNet.Forward();
+                            }));
+                            engines[^1].Run(); // a graph OpenCV loads but cannot run fails here, before timing
+                        }
                     }
-                    // OpenCV DNN takes NCHW blobs for TensorFlow graphs.
-                    using var blob = new Mat([(int)dims[0], (int)dims[3], (int)dims[1], (int)dims[2]], MatType.CV_32F, new Scalar(0));
-                    blob.SetTo(new Scalar(128));
-                    var cv = Measure(() =>
+                    catch (OpenCVException ex)
                     {
-                        net.SetInput(blob);
-                        using var o = net.Forward();
-                    }, w, n);
-                    Report("OpenCV DNN (folded)", cv, dims[0]);
-                    Console.WriteLine($"Speed-up: {cv[cv.Length / 2] / ours[ours.Length / 2]:F2}x (median)");
+                        Console.WriteLine($"OpenCV DNN: cannot run the folded graph ({ex.Message}).");
+                        if (engines.Count > 1)
+                            engines.RemoveAt(1);
+                    }
                 }
-                catch (OpenCVException ex)
+
+                var times = engines.Select(_ => new List<double>()).ToArray();
+                foreach (var (_, run) in engines)
+                    for (var i = 0; i < w; i++)
+                        run();
+                for (var round = 0; round < r; round++)
                 {
-                    Console.WriteLine($"OpenCV DNN: cannot run the folded graph ({ex.Message}).");
+                    var perRound = n / r + (round < n % r ? 1 : 0);
+                    for (var e = 0; e < engines.Count; e++)
+                        for (var i = 0; i < perRound; i++)
+                        {
+                            var sw = Stopwatch.StartNew();
+                            engines[e].Run();
+                            times[e].Add(sw.Elapsed.TotalMilliseconds);
+                        }
                 }
-                finally
-                {
-                    File.Delete(folded);
-                }
+                var sorted = times.Select(x => x.Order().ToArray()).ToArray();
+                for (var e = 0; e < engines.Count; e++)
+                    Report(engines[e].Name, sorted[e], dims[0]);
+                if (engines.Count > 1)
+                    Console.WriteLine(FormattableString.Invariant($"Speed-up: {sorted[1][sorted[1].Length / 2] / sorted[0][sorted[0].Length / 2]:F2}x (median; {r} alternating rounds of {n} runs per engine)"));
+            }
+            finally
+            {
+                blob?.Dispose();
+                net?.Dispose();
+                File.Delete(folded);
             }
             return 0;
         });
         return cmd;
-    }
-
-    private static double[] Measure(Action run, int warmup, int runs)
-    {
-        for (var i = 0; i < warmup; i++)
-            run();
-        var times = new double[runs];
-        for (var i = 0; i < runs; i++)
-        {
-            var sw = Stopwatch.StartNew();
-            run();
-            times[i] = sw.Elapsed.TotalMilliseconds;
-        }
-        Array.Sort(times);
-        return times;
     }
 
     private static void Report(string engine, double[] sorted, long batch)
