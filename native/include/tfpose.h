@@ -189,8 +189,8 @@ TFPOSE_API tfpose_status* TFPOSE_CALL tfpose_image_write(const char* path, const
 
 typedef struct tfpose_estimator_options {
     uint32_t struct_size;      /* sizeof(tfpose_estimator_options) */
-    int32_t width;             /* network input width, a multiple of 8; 0 = 432 */
-    int32_t height;            /* network input height, a multiple of 8; 0 = 368 */
+    int32_t width;             /* network input width; 0 = the model's default (OpenPose 432, multiples of 8; PoseNet 353, 16k+1; CPM/hourglass fixed 192) */
+    int32_t height;            /* network input height; 0 = the model's default (OpenPose 368; PoseNet 257; CPM/hourglass 192) */
     int32_t keep_aspect_ratio; /* nonzero: pad instead of stretching */
     int32_t scale_number;      /* scales averaged; 0 = 1 */
     float scale_gap;           /* 0 = 0.25 */
@@ -214,7 +214,11 @@ typedef struct tfpose_person {
 typedef struct tfpose_estimator tfpose_estimator;
 typedef struct tfpose_people tfpose_people;
 
-/* Loads an OpenPose-style frozen graph. options may be NULL. */
+/* Loads a pose graph: OpenPose, PoseNet or a single-person CPM/hourglass heatmap model (the kind is detected
+ * from the graph, or read from NAME.pose.json beside it). options may be NULL. scale_number/scale_gap and
+ * upsample_ratio apply to OpenPose only. tfpose_person holds COCO-18 slots: a PoseNet person fills the 17
+ * slots of the same names (no neck); a CPM/hourglass person fills 13 (AI Challenger's head_top has no slot);
+ * the JSON of tfpose_people_to_json carries every keypoint of the model's own set ("keypoint_set"). */
 TFPOSE_API tfpose_status* TFPOSE_CALL tfpose_estimator_create(const char* model_path, const tfpose_estimator_options* options,
                                                               tfpose_estimator** estimator);
 TFPOSE_API tfpose_status* TFPOSE_CALL tfpose_estimator_free(tfpose_estimator* estimator);

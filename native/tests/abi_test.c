@@ -2,7 +2,7 @@
  * abi_test - the C API's contract on bad input, from C: every misuse returns an error status with a
  * message (and the right code) instead of crashing; handles are released exactly once.
  *
- *   abi_test POSE_MODEL.pb GRAPH.pb UNFROZEN_GRAPH.pb IMAGE
+ *   abi_test POSE_MODEL.pb GRAPH.pb UNFROZEN_GRAPH.pb IMAGE [POSENET_MODEL.pb [HEATMAP_MODEL.pb]]
  */
 #include "tfpose.h"
 
@@ -233,6 +233,30 @@ int main(int argc, char** argv) {
     ERR(tfpose_image_write("/no/such/dir/out.png", &pv), TFPOSE_NOT_FOUND, "/no/such/dir");
     ERR(tfpose_image_write("out.unknown-extension", &pv), TFPOSE_RUNTIME_ERROR, NULL);
     free(padded);
+
+    /* Other model kinds (optional 5th/6th arguments): their keypoints land in the COCO-18 slots of the same name. */
+    for (int m = 5; m < argc && m < 7; ++m) {
+        tfpose_estimator* other = NULL;
+        tfpose_people* found = NULL;
+        tfpose_person first;
+        size_t n = 0;
+        OK(tfpose_estimator_create(argv[m], NULL, &other));
+        OK(tfpose_estimate(other, &view, &found));
+        OK(tfpose_people_count(found, &n));
+        expect_true(n >= 1, "the other model finds the person in the image");
+        if (n >= 1) {
+            OK(tfpose_people_get(found, 0, &first));
+            int present = 0;
+            for (int i = 0; i < TFPOSE_PART_COUNT; ++i) present += first.parts[i].present;
+            expect_true(present == first.part_count && first.part_count > 0, "part_count counts the filled slots");
+            /* PoseNet (COCO-17) has no neck; CPM/hourglass (AI Challenger) have a neck but no nose or eyes. */
+            expect_true(first.parts[1].present != first.parts[0].present, "keypoints are in their named slots (nose xor neck)");
+            expect_true(first.parts[2].present && first.parts[5].present && first.parts[2].x < first.parts[5].x,
+                        "the right shoulder is in its slot, left of the left one in the image");
+        }
+        OK(tfpose_people_free(found));
+        OK(tfpose_estimator_free(other));
+    }
 
     const char* name = NULL;
     OK(tfpose_part_name(0, &name));

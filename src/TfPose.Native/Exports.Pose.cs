@@ -165,9 +165,18 @@ internal static unsafe partial class Exports
             var list = Handles.Get<NativePeople>(people, HandleKind.People, nameof(people)).People;
             CheckIndex(index, list.Count, "Person");
             var p = list[(int)index];
-            var result = new NativePerson { Score = p.Score, PartCount = p.PartCount };
+            // tfpose_person has OpenPose's COCO-18 slots. Other models' keypoints go to the slot of the same
+            // name (PoseNet's COCO-17: all but the neck); ones without a COCO-18 counterpart (AI Challenger's
+            // head_top) are left out here and appear only in the JSON, which names the model's keypoint set.
+            var same = ReferenceEquals(p.KeypointSet, KeypointSet.OpenPose18);
+            var result = new NativePerson { Score = p.Score };
             foreach (var k in p.Keypoints)
-                result.Parts[(int)k.Part] = new NativeKeypoint { Present = 1, X = k.X, Y = k.Y, Score = k.Score };
+            {
+                var slot = same ? k.Part : KeypointSet.OpenPose18.IndexOf(p.NameOf(k));
+                if (slot < 0) continue;
+                result.Parts[slot] = new NativeKeypoint { Present = 1, X = k.X, Y = k.Y, Score = k.Score };
+                result.PartCount++;
+            }
             *person = result;
             return 0;
         }
