@@ -120,6 +120,37 @@ public class SingleOpTests
     }
 
     [Theory]
+    [InlineData(false)] // the 1x1 depthwise scale folds into the 3x3 convolution's filter
+    [InlineData(true)]  // a Relu also reads it: computed as a convolution of its own
+    public void One_by_one_depthwise_then_convolution(bool extraReader)
+    {
+        const int h = 5, w = 6, c = 5, cout = 4;
+        var b = new TfGraphBuilder();
+        b.Placeholder("x", 1, h, w, c);
+        var kd = Enumerable.Range(0, c).Select(i => 0.5f - 0.3f * i).ToArray();
+        b.Const("kd", kd, 1, 1, c, 1);
+        var dw = b.Op("dw", "DepthwiseConv2dNative", "x", "kd");
+        dw.Attr["strides"] = TfGraphBuilder.Ints(1, 1, 1, 1);
+        dw.Attr["padding"] = TfGraphBuilder.Str("SAME");
+        var k = Ramp(3 * 3 * c * cout, 0.04f);
+        b.Const("k", k, 3, 3, c, cout);
+        var conv = b.Op("conv", "Conv2D", "dw", "k");
+        conv.Attr["strides"] = TfGraphBuilder.Ints(1, 1, 1, 1);
+        conv.Attr["padding"] = TfGraphBuilder.Str("SAME");
+        if (extraReader)
+            b.Op("relu", "Relu", "dw");
+        var x = Ramp(h * w * c);
+        var scaled = x.Select((v, i) => v * kd[i % c]).ToArray();
+        var expected = ReferenceConv(scaled, 1, h, w, c, k, 3, 3, cout, 1, depthwise: false);
+        var graph = b.Build();
+        var actual = Run(b, "conv", x, 1, h, w, c);
+        for (var i = 0; i < expected.Length; i++)
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-5 * Math.Max(1, Math.Abs(expected[i])), $"[{i}]: {actual[i]} vs {expected[i]}");
+        var onnx = Onnx.ModelProto.Parser.ParseFrom(GraphTranslator.Translate(graph, new TranslationOptions { Outputs = ["conv"] }).OnnxModel);
+        Assert.Equal(extraReader ? 2 : 1, onnx.Graph.Node.Count(n => n.OpType == "Conv"));
+    }
+
+    [Theory]
     [InlineData(1, false)] // folded: the moments come from the convolution's input
     [InlineData(2, false)] // a batch of two: normalised after the convolution
     [InlineData(1, true)]  // the convolution's output is fetched too: not folded

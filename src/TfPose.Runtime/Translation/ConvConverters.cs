@@ -69,8 +69,18 @@ internal static class ConvConverters
         long[] strides = [strides4[h], strides4[w]];
         long[] dilations = [dil4[h], dil4[w]];
         var filterValue = c.Value(filter) ?? throw new NotSupportedException($"node '{node.Name}' ({node.Op}): the filter must be a constant (the graph must be frozen).");
-        var fs = filterValue.Shape;
         var depthwise = node.Op == "DepthwiseConv2dNative";
+        if (depthwise && ScalesChannels(node, c, filterValue, strides, dilations))
+        {
+            c.SetChannelScale(node, x, filterValue.ToFloatArray());
+            return;
+        }
+        if (!depthwise && c.ChannelScaleOf(x) is { } scaled)
+        {
+            x = scaled.Source;
+            filterValue = ScaleInputChannels(filterValue, scaled.Scale);
+        }
+        var fs = filterValue.Shape;
         // TensorFlow: [kh, kw, in, out] (depthwise: [kh, kw, in, multiplier]); ONNX: [out, in/group, kh, kw].
         var weights = depthwise
             ? OnnxBuilder.Reshape(OnnxBuilder.Permute(filterValue, [2, 3, 0, 1]), [fs[2] * fs[3], 1, fs[0], fs[1]])
@@ -106,6 +116,37 @@ internal static class ConvConverters
         c.Set(node, 0, output, OutputLayout(node));
     }
 
+    /// <summary>
+    /// A 1×1 depthwise convolution (multiplier 1, stride 1) read only by ordinary convolutions: a per-channel scale
+    /// that their filters absorb, saving a pass over the tensor (the OpenPose stages have 24 of them).
+    /// </summary>
+    private static bool ScalesChannels(NodeDef node, TranslationContext c, TensorValue filter, long[] strides, long[] dilations)
+    {
+        var fs = filter.Shape;
+        return fs[0] == 1 && fs[1] == 1 && fs[3] == 1 && filter.Type == DataType.DtFloat &&
+               strides.All(s => s == 1) && dilations.All(d => d == 1) && node.GetString("padding", "VALID") != "EXPLICIT" &&
+               IsNhwc(node) && !c.IsFetched(node.Name) && OnlyConvolutionsRead(node, c);
+    }
+
+    /// <summary>Whether every reader of the node is an ordinary NHWC convolution taking it as its input, with a constant float filter.</summary>
+    private static bool OnlyConvolutionsRead(NodeDef node, TranslationContext c)
+    {
+        var consumers = c.Consumers(node.Name);
+        return consumers.Count > 0 && consumers.All(u =>
+            u.Node.Op == "Conv2D" && u.Input == 0 && u.Output == 0 && IsNhwc(u.Node) && c.Value(u.Node.DataInput(1)) is { Type: DataType.DtFloat });
+    }
+
+    /// <summary>A TensorFlow filter [kh, kw, in, out] with input channel i multiplied by scale[i].</summary>
+    private static TensorValue ScaleInputChannels(TensorValue filter, float[] scale)
+    {
+        var fs = filter.Shape;
+        var values = filter.ToFloatArray();
+        long inputs = fs[2], outputs = fs[3];
+        for (long i = 0; i < values.LongLength; i++)
+            values[i] *= scale[i / outputs % inputs];
+        return TensorValue.FromArray<float>(DataType.DtFloat, fs, values);
+    }
+
     /// <summary>Channels of one NCHWc block on the widest x86 kernels (AVX-512; AVX2 blocks of 8 divide it).</summary>
     private const long NchwcBlock = 16;
 
@@ -120,9 +161,7 @@ internal static class ConvConverters
     {
         if (filterShape[3] != 1 || filterShape[2] < 8 || filterShape[2] % NchwcBlock == 0 || !IsNhwc(node) || c.IsFetched(node.Name))
             return false;
-        var consumers = c.Consumers(node.Name);
-        return consumers.Count > 0 && consumers.All(u =>
-            u.Node.Op == "Conv2D" && u.Input == 0 && IsNhwc(u.Node) && c.Value(u.Node.DataInput(1)) is { Type: DataType.DtFloat });
+        return OnlyConvolutionsRead(node, c);
     }
 
     /// <summary>The float tensor grown along <paramref name="axis"/> to <paramref name="size"/> with zeros.</summary>

@@ -104,6 +104,16 @@ internal sealed class TranslationContext
 
     public void SetPhysicalChannels(string onnxName, long channels) => _physicalChannels[onnxName] = channels;
 
+    private readonly Dictionary<string, (TensorName Source, float[] Scale)> _channelScales = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Records that <paramref name="node"/>'s output is <paramref name="source"/> with each channel multiplied by
+    /// <paramref name="scale"/>, left for its convolution readers to fold into their filters instead of computing it.
+    /// </summary>
+    public void SetChannelScale(NodeDef node, TensorName source, float[] scale) => _channelScales[new TensorName(node.Name, 0).Key] = (source, scale);
+
+    public (TensorName Source, float[] Scale)? ChannelScaleOf(TensorName t) => _channelScales.TryGetValue(t.Key, out var v) ? v : null;
+
     /// <summary>Whether a node's output is fetched by the caller (its layout and channels must then be TensorFlow's).</summary>
     public bool IsFetched(string node) => _fetched.Contains(node);
 
