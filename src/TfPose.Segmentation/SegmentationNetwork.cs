@@ -179,24 +179,39 @@ public sealed class SegmentationNetwork : IDisposable
         return a.data<byte>().ToArray();
     }
 
-    /// <summary>Confusion matrix over a split at full resolution (void ignored), <paramref name="batchSize"/> images per pass.</summary>
+    /// <summary>
+    /// Confusion matrix over a split at full resolution (the data set's ignore label ignored), up to
+    /// <paramref name="batchSize"/> consecutive images of one size per pass; each image is padded to the size divisor
+    /// on its own, as <see cref="PredictLabels"/> pads, so a score matches what predict shows.
+    /// </summary>
     public ConfusionMatrix Evaluate(CamVidData data, int batchSize = 2, Action<int>? progress = null, CancellationToken ct = default)
     {
-        var cm = new ConfusionMatrix(Settings.Model.Classes, CamVidClasses.Void);
-        int h = data.Height, w = data.Width;
-        var buf = new float[batchSize * h * w * 3];
-        for (int i = 0; i < data.Count; i += batchSize)
+        if (data.Description.Classes != Settings.Model.Classes)
+            throw new ArgumentException($"{data.Root}: {data.Description.Name} has {data.Description.Classes} classes but the network predicts {Settings.Model.Classes}; evaluate on the data set it was trained on");
+        var cm = new ConfusionMatrix(Settings.Model.Classes, data.Description.IgnoreLabel);
+        for (int i = 0; i < data.Count;)
         {
             ct.ThrowIfCancellationRequested();
-            int n = Math.Min(batchSize, data.Count - i);
+            var (h, w) = data.SizeOf(i);
+            int n = 1;
+            while (n < batchSize && i + n < data.Count && data.SizeOf(i + n) == (h, w))
+                n++;
+            int px = h * w;
+            var buf = new float[n * px * 3];
+            var truth = new byte[n * px];
             for (int b = 0; b < n; b++)
-                Settings.Normalization.Apply(data.Image(i + b), buf.AsSpan(b * h * w * 3, h * w * 3));
-            using var scope = NewDisposeScope();
-            var x = tensor(buf.AsSpan(0, n * h * w * 3).ToArray(), [n, h, w, 3]);
-            var pred = PredictProbabilities(x).argmax(-1);
-            var truth = tensor(data.Labels.AsSpan(i * h * w, n * h * w).ToArray(), [n, h, w]);
-            cm.Add(truth, pred);
-            progress?.Invoke(i + n);
+            {
+                Settings.Normalization.Apply(data.Image(i + b), buf.AsSpan(b * px * 3, px * 3));
+                data.Label(i + b).CopyTo(truth.AsSpan(b * px, px));
+            }
+            using (var scope = NewDisposeScope())
+            {
+                var x = tensor(buf, [n, h, w, 3]);
+                var pred = PredictProbabilities(x).argmax(-1);
+                cm.Add(tensor(truth, [n, h, w]), pred);
+            }
+            i += n;
+            progress?.Invoke(i);
         }
         return cm;
     }

@@ -10,8 +10,10 @@ namespace TfPose.Segmentation;
 /// <summary>Options of <c>tfpose segment train</c>; defaults are the reference recipe.</summary>
 public sealed record SegmentationTrainOptions
 {
+    /// <summary>A folder in the CamVid layout; its dataset.json (when present) gives the classes and the ignore label.</summary>
     public required string DataDir { get; init; }
     public required string OutDir { get; init; }
+    /// <summary>The architecture; its class count is replaced by the data set's.</summary>
     public TiramisuConfig Model { get; init; } = TiramisuConfig.FcDenseNet56;
     public int Epochs { get; init; } = 30;
     public int BatchSize { get; init; } = 10;
@@ -39,7 +41,7 @@ public sealed record EpochResult(int Epoch, double Loss, double Accuracy, double
 
 /// <summary>
 /// The reference training loop: random crops with flips, RMSprop with Keras decay, sparse cross-entropy that
-/// ignores void, validation at full resolution after each epoch (global accuracy, mean class accuracy, mIoU),
+/// ignores the data set's ignore label (CamVid void), validation at full resolution after each epoch (global accuracy, mean class accuracy, mIoU),
 /// best-by-mIoU weights kept, resumable mid-epoch checkpoints, history CSV and curves PNG.
 /// </summary>
 public static class SegmentationTrainer
@@ -53,6 +55,7 @@ public static class SegmentationTrainer
         var log = o.Log ?? (s => AnsiConsole.MarkupLine("[grey]" + Markup.Escape(s) + "[/]"));
         var train = CamVidData.Load(o.DataDir, "train", o.Limit);
         var val = CamVidData.Load(o.DataDir, "val", o.ValLimit);
+        var dataset = train.Description;
         var configPath = Path.Combine(o.OutDir, SegmentationNetwork.ConfigFile);
         var lastPath = Path.Combine(o.OutDir, SegmentationNetwork.LastWeights);
         SegmentationSettings settings;
@@ -61,20 +64,22 @@ public static class SegmentationTrainer
         {
             // The run's own settings win on resume (normalisation, architecture, seed), so a resumed run is the same run.
             settings = SegmentationSettings.Load(configPath);
+            if (settings.Model.Classes != dataset.Classes)
+                throw new InvalidDataException($"{configPath}: the run predicts {settings.Model.Classes} classes but {o.DataDir} ({dataset.Name}) has {dataset.Classes}; resume on the same data or use a new --out");
         }
         else
         {
             var (mean, std) = train.ChannelStatistics();
             settings = new SegmentationSettings
             {
-                Model = o.Model, Mean = mean, Std = std, CropHeight = o.CropHeight, CropWidth = o.CropWidth, Seed = o.Seed,
+                Model = o.Model with { Classes = dataset.Classes }, Mean = mean, Std = std, CropHeight = o.CropHeight, CropWidth = o.CropWidth, Seed = o.Seed,
                 ClassWeights = o.ClassWeights ? train.MedianFrequencyWeights() : null,
             };
             settings.Save(configPath);
         }
         using var net = new SegmentationNetwork(settings);
         using var guard = new GuardedStep(net.Model, () => new RMSprop(o.LearningRate, decay: o.Decay),
-            new SparseCategoricalCrossentropy(CamVidClasses.Void, settings.ClassWeights), ["accuracy"]);
+            new SparseCategoricalCrossentropy(dataset.IgnoreLabel, settings.ClassWeights), ["accuracy"]);
 
         var history = ReadHistory(Path.Combine(o.OutDir, HistoryFile));
         int startEpoch = 1, startStep = 0;
@@ -173,7 +178,7 @@ public static class SegmentationTrainer
                 SaveLast(epoch + 1, 0);
                 sinceCheckpoint.Restart();
                 WriteHistory(Path.Combine(o.OutDir, HistoryFile), history);
-                SaveCurves(history, Path.Combine(o.OutDir, CurvesFile));
+                SaveCurves(history, Path.Combine(o.OutDir, CurvesFile), $"Tiramisu on {dataset.Name}");
                 log(string.Create(CultureInfo.InvariantCulture,
                     $"epoch {epoch}: loss {result.Loss:0.0000} acc {result.Accuracy:0.0000} | val global acc {result.ValGlobalAccuracy:0.0000} mean class acc {result.ValMeanClassAccuracy:0.0000} mIoU {result.ValMeanIoU:0.0000} | {result.Seconds:0}s"));
             }
@@ -214,7 +219,7 @@ public static class SegmentationTrainer
         });
 
     /// <summary>Loss on the left, accuracies and mIoU on the right, one point per epoch.</summary>
-    public static void SaveCurves(IReadOnlyList<EpochResult> h, string path)
+    public static void SaveCurves(IReadOnlyList<EpochResult> h, string path, string title = "Tiramisu on CamVid")
     {
         var plt = new ScottPlot.Plot();
         double[] epochs = h.Select(r => (double)r.Epoch).ToArray();
@@ -228,10 +233,10 @@ public static class SegmentationTrainer
         loss.LinePattern = ScottPlot.LinePattern.Dashed;
         loss.Axes.YAxis = plt.Axes.Right;
         plt.Axes.Right.Label.Text = "cross-entropy + L2";
-        plt.Axes.Left.Label.Text = "accuracy / IoU (void ignored)";
+        plt.Axes.Left.Label.Text = "accuracy / IoU (ignore label excluded)";
         plt.Axes.SetLimitsY(0, 1, plt.Axes.Left);
         plt.XLabel("epoch");
-        plt.Title("Tiramisu on CamVid");
+        plt.Title(title);
         plt.ShowLegend(ScottPlot.Alignment.LowerLeft);
         Graph.AtomicFile.Write(path, s =>
         {

@@ -84,7 +84,10 @@ internal static class PascalPartCommands
         var images = new Option<DirectoryInfo>("--images") { Description = "Folder of the matching JPEGs.", Required = true };
         var output = new Option<DirectoryInfo>("--out") { Description = "Output folder.", Required = true };
         var scheme = SchemeOption("person6");
-        var export = new Command("export", "Write label PNGs (parts, classes, instances), previews and CamVid-style list files.");
+        var export = new Command("export",
+            "Write label PNGs (parts, classes, instances), previews and CamVid-style list files; train.txt and val.txt "
+            + $"(every {PascalPartExporter.ValEvery}th image in name order to val) with dataset.json (background + the scheme's labels, "
+            + $"ignore label {PascalPartExporter.IgnoreLabel}) are ready for: tfpose segment train --data OUT.");
         export.Add(annotations);
         export.Add(images);
         export.Add(output);
@@ -103,6 +106,10 @@ internal static class PascalPartCommands
             AnsiConsole.MarkupLine($"{result!.Images} images, scheme [bold]{Markup.Escape(result.Scheme.Name)}[/] ({result.Scheme.Labels.Count} part labels)");
             AnsiConsole.MarkupLine($"list: {Markup.Escape(result.ListPath)}");
             AnsiConsole.MarkupLine($"labels: {Markup.Escape(result.SchemePath)}");
+            AnsiConsole.MarkupLine($"segment train --data {Markup.Escape(parseResult.GetValue(output)!.FullName)}: {result.TrainImages} train, {result.ValImages} val images, "
+                + $"{result.Scheme.Labels.Count + 1} classes ({Markup.Escape(result.DatasetPath)})");
+            if (result.ValImages == 0)
+                AnsiConsole.MarkupLine($"[yellow]fewer than {PascalPartExporter.ValEvery} images: no val.txt, so segment train cannot validate on this export[/]");
             return 0;
         });
         return export;

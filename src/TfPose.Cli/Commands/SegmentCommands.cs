@@ -9,14 +9,19 @@ namespace TfPose.Cli.Commands;
 /// <summary><c>tfpose segment train|eval|predict|export|summary</c>: the Tiramisu on CamVid.</summary>
 internal static class SegmentCommands
 {
-    private static Option<string> DataOption() => new("--data") { Description = "CamVid folder (SegNet layout: train.txt, val.txt, test.txt, *annot/).", DefaultValueFactory = _ => "../shared/data/camvid" };
+    private static Option<string> DataOption() => new("--data")
+    {
+        Description = "Data folder in the CamVid layout (train.txt, val.txt, test.txt of 'image label' lines); its dataset.json, "
+            + "as data pascal-part export writes, names the classes and the ignore label (without one: CamVid, 11 classes, void 11).",
+        DefaultValueFactory = _ => "../shared/data/camvid",
+    };
     private static Option<string> CheckpointOption() => new("--checkpoint") { Description = "Run folder of segment train (config.json, best.safetensors).", Required = true };
     private static Option<string> ModelOption() => new("--model") { Description = "fcdn56, fcdn67, fcdn103, or layers per block ending with the bottleneck (e.g. 4,4,4,4,4,4).", DefaultValueFactory = _ => "fcdn56" };
     private static Option<int?> GrowthOption() => new("--growth") { Description = "Growth rate (default: the model's, 12 for custom lists)." };
 
     public static Command Create()
     {
-        var seg = new Command("segment", "Semantic segmentation: FC-DenseNet (Tiramisu) on CamVid.");
+        var seg = new Command("segment", "Semantic segmentation: FC-DenseNet (Tiramisu) on CamVid or a data set in its layout (e.g. a PASCAL-Part export).");
         seg.Add(Train());
         seg.Add(Eval());
         seg.Add(Predict());
@@ -32,7 +37,7 @@ internal static class SegmentCommands
         var growth = GrowthOption();
         var epochs = new Option<int>("--epochs") { Description = "Epochs (reference: 30).", DefaultValueFactory = _ => 30 };
         var batch = new Option<int>("--batch-size") { Description = "Batch size (reference: 10).", DefaultValueFactory = _ => 10 };
-        var crop = new Option<int>("--crop") { Description = "Square training crop (reference: 224).", DefaultValueFactory = _ => 224 };
+        var crop = new Option<int>("--crop") { Description = "Square training crop (reference: 224); images smaller than it are padded with the ignore label.", DefaultValueFactory = _ => 224 };
         var lr = new Option<double>("--lr") { Description = "RMSprop learning rate.", DefaultValueFactory = _ => 1e-3 };
         var decay = new Option<double>("--decay") { Description = "Keras time-based learning-rate decay per update.", DefaultValueFactory = _ => 5e-5 };
         var dropout = new Option<double>("--dropout") { Description = "Dropout rate.", DefaultValueFactory = _ => 0.2 };
@@ -74,7 +79,7 @@ internal static class SegmentCommands
         var ckpt = CheckpointOption();
         var split = new Option<string>("--split") { Description = "val or test.", DefaultValueFactory = _ => "val" };
         var limit = new Option<int?>("--limit") { Description = "Use only the first N images of the split." };
-        var cmd = new Command("eval", "Global accuracy, mean class accuracy, per-class IoU and mIoU at full 360x480 (void ignored).") { data, ckpt, split, limit };
+        var cmd = new Command("eval", "Global accuracy, mean class accuracy, per-class IoU and mIoU at each image's full size (the ignore label, CamVid void, excluded).") { data, ckpt, split, limit };
         cmd.SetAction((p, ct) =>
         {
             var s = p.GetValue(split)!;
@@ -92,8 +97,8 @@ internal static class SegmentCommands
             var table = new Table().AddColumns("class", "accuracy", "IoU");
             var acc = cm.ClassAccuracy;
             var iou = cm.IoU;
-            for (int c = 0; c < CamVidClasses.Count; c++)
-                table.AddRow(CamVidClasses.Names[c], Pct(acc[c]), Pct(iou[c]));
+            for (int c = 0; c < cm.Classes; c++)
+                table.AddRow(Markup.Escape(d.Description.ClassNames[c]), Pct(acc[c]), Pct(iou[c]));
             AnsiConsole.Write(table);
             AnsiConsole.WriteLine($"{s}: {d.Count} images, global accuracy {Pct(cm.GlobalAccuracy)}, mean class accuracy {Pct(cm.MeanClassAccuracy)}, mIoU {Pct(cm.MeanIoU)}");
             return Task.FromResult(0);

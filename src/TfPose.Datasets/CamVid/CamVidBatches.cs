@@ -34,16 +34,35 @@ public static class CamVidBatches
     /// Copies a window of image <paramref name="index"/>: normalised RGB floats (crop H×W×3) and labels (crop H×W).
     /// A flip mirrors image and labels together, so every pixel keeps its own label.
     /// </summary>
-    public static void Extract(CamVidData data, int index, CropWindow win, ChannelNormalization norm, Span<float> image, Span<byte> labels)
+    public static void Extract(CamVidData data, int index, CropWindow win, ChannelNormalization norm, Span<float> image, Span<byte> labels) =>
+        Extract(data, index, win, norm, win.Height, win.Width, image, labels);
+
+    /// <summary>
+    /// <see cref="Extract(CamVidData, int, CropWindow, ChannelNormalization, Span{float}, Span{byte})"/> into the top-left
+    /// of an <paramref name="outHeight"/>×<paramref name="outWidth"/> crop; the rest is padding: zeros after normalisation
+    /// (the mean colour, as inference pads) and the data set's ignore label, so it adds nothing to the loss.
+    /// </summary>
+    public static void Extract(CamVidData data, int index, CropWindow win, ChannelNormalization norm, int outHeight, int outWidth,
+        Span<float> image, Span<byte> labels)
     {
-        if (win.Top < 0 || win.Left < 0 || win.Top + win.Height > data.Height || win.Left + win.Width > data.Width)
-            throw new ArgumentOutOfRangeException(nameof(win), $"window {win} lies outside the {data.Width}x{data.Height} images");
+        var (h, w) = data.SizeOf(index);
+        if (win.Top < 0 || win.Left < 0 || win.Top + win.Height > h || win.Left + win.Width > w)
+            throw new ArgumentOutOfRangeException(nameof(win), $"window {win} lies outside the {w}x{h} image {data.Pairs[index].ImagePath}");
+        if (win.Height > outHeight || win.Width > outWidth)
+            throw new ArgumentOutOfRangeException(nameof(win), $"window {win} is larger than the {outWidth}x{outHeight} crop");
+        if (image.Length < outHeight * outWidth * 3 || labels.Length < outHeight * outWidth)
+            throw new ArgumentException($"buffers hold {image.Length} floats and {labels.Length} labels for a {outWidth}x{outHeight} crop");
+        if (win.Height < outHeight || win.Width < outWidth)
+        {
+            image[..(outHeight * outWidth * 3)].Clear();
+            labels[..(outHeight * outWidth)].Fill(data.Description.IgnoreLabel);
+        }
         var img = data.Image(index);
         var lab = data.Label(index);
         var rowBuf = new byte[win.Width * 3];
         for (int y = 0; y < win.Height; y++)
         {
-            int srcRow = (win.Top + y) * data.Width;
+            int srcRow = (win.Top + y) * w;
             for (int x = 0; x < win.Width; x++)
             {
                 int sx = win.Left + (win.Flip ? win.Width - 1 - x : x);
@@ -51,21 +70,25 @@ public static class CamVidBatches
                 rowBuf[x * 3] = img[s * 3];
                 rowBuf[x * 3 + 1] = img[s * 3 + 1];
                 rowBuf[x * 3 + 2] = img[s * 3 + 2];
-                labels[y * win.Width + x] = lab[s];
+                labels[y * outWidth + x] = lab[s];
             }
-            norm.Apply(rowBuf, image.Slice(y * win.Width * 3, win.Width * 3));
+            norm.Apply(rowBuf, image.Slice(y * outWidth * 3, win.Width * 3));
         }
     }
 
-    /// <summary>Fills a batch of random training crops of the given images (floats N×H×W×3, labels N×H×W).</summary>
+    /// <summary>
+    /// Fills a batch of random training crops of the given images (floats N×H×W×3, labels N×H×W). An image smaller
+    /// than the crop along a side is taken whole along it and padded (see the padded <c>Extract</c>).
+    /// </summary>
     public static void RandomBatch(CamVidData data, IReadOnlyList<int> indices, Random rng, int cropHeight, int cropWidth, bool flips,
         ChannelNormalization norm, Span<float> images, Span<byte> labels)
     {
         int px = cropHeight * cropWidth;
         for (int b = 0; b < indices.Count; b++)
         {
-            var win = RandomCrop(rng, data.Height, data.Width, cropHeight, cropWidth, flips);
-            Extract(data, indices[b], win, norm, images.Slice(b * px * 3, px * 3), labels.Slice(b * px, px));
+            var (h, w) = data.SizeOf(indices[b]);
+            var win = RandomCrop(rng, h, w, Math.Min(cropHeight, h), Math.Min(cropWidth, w), flips);
+            Extract(data, indices[b], win, norm, cropHeight, cropWidth, images.Slice(b * px * 3, px * 3), labels.Slice(b * px, px));
         }
     }
 }

@@ -7,39 +7,61 @@ namespace TfPose.Datasets.CamVid;
 public sealed record CamVidPair(string ImagePath, string LabelPath);
 
 /// <summary>
-/// A CamVid split held in memory as bytes (RGB images N×H×W×3 and labels N×H×W, 0–10 classes, 11 void):
-/// the whole train split is ~250 MB this way, against ~1 GB as floats, so crops are normalised on the fly.
+/// A split of a data set in the CamVid layout held in memory as bytes (per image, RGB H×W×3 and labels H×W): the
+/// whole CamVid train split is ~250 MB this way, against ~1 GB as floats, so crops are normalised on the fly.
+/// Images may differ in size (PASCAL-Part has eleven); what the labels mean comes from <see cref="Description"/>.
 /// </summary>
 public sealed class CamVidData
 {
-    private CamVidData(string split, int height, int width, byte[] images, byte[] labels, IReadOnlyList<CamVidPair> pairs)
+    private readonly (int Height, int Width)[] _sizes;
+    private readonly byte[][] _images;
+    private readonly byte[][] _labels;
+    private readonly bool _uniform;
+
+    private CamVidData(string root, string split, DatasetDescription description, (int, int)[] sizes, byte[][] images, byte[][] labels, IReadOnlyList<CamVidPair> pairs)
     {
+        Root = root;
         Split = split;
-        Height = height;
-        Width = width;
-        Images = images;
-        Labels = labels;
+        Description = description;
+        _sizes = sizes;
+        _images = images;
+        _labels = labels;
+        _uniform = sizes.All(s => s == sizes[0]);
         Pairs = pairs;
     }
 
+    /// <summary>The folder the split was loaded from (its lists and dataset.json).</summary>
+    public string Root { get; }
+
     public string Split { get; }
-    public int Height { get; }
-    public int Width { get; }
+
+    /// <summary>Class names and ignore label: the root's dataset.json, or CamVid's 11 classes with void 11.</summary>
+    public DatasetDescription Description { get; }
+
     public int Count => Pairs.Count;
 
-    /// <summary>RGB bytes, image after image, row-major, channels last.</summary>
-    public byte[] Images { get; }
+    /// <summary>Whether every image of the split has the same size (then <see cref="Height"/> and <see cref="Width"/> hold it).</summary>
+    public bool UniformSize => _uniform;
 
-    /// <summary>Class indices 0–10 and void 11, image after image.</summary>
-    public byte[] Labels { get; }
+    /// <summary>The height all images share; a split of mixed sizes has none (use <see cref="SizeOf"/>).</summary>
+    public int Height => UniformSize ? _sizes[0].Height : throw MixedSizes();
+
+    /// <summary>The width all images share; a split of mixed sizes has none (use <see cref="SizeOf"/>).</summary>
+    public int Width => UniformSize ? _sizes[0].Width : throw MixedSizes();
+
+    private InvalidOperationException MixedSizes() =>
+        new($"the {Split} split has images of {_sizes.Distinct().Count()} sizes; ask each image's size with SizeOf");
+
+    /// <summary>Height and width of image <paramref name="i"/> (and of its labels).</summary>
+    public (int Height, int Width) SizeOf(int i) => _sizes[i];
 
     public IReadOnlyList<CamVidPair> Pairs { get; }
 
-    public int ImageSize => Height * Width * 3;
-    public int LabelSize => Height * Width;
+    /// <summary>RGB bytes of image <paramref name="i"/>, row-major, channels last.</summary>
+    public ReadOnlySpan<byte> Image(int i) => _images[i];
 
-    public ReadOnlySpan<byte> Image(int i) => Images.AsSpan(i * ImageSize, ImageSize);
-    public ReadOnlySpan<byte> Label(int i) => Labels.AsSpan(i * LabelSize, LabelSize);
+    /// <summary>Class indices and the ignore label of image <paramref name="i"/>, row-major.</summary>
+    public ReadOnlySpan<byte> Label(int i) => _labels[i];
 
     /// <summary>
     /// Reads <c>{root}/{split}.txt</c>. Each line names an image and a label with SegNet's
@@ -77,9 +99,10 @@ public sealed class CamVidData
         return Path.Combine(root, rel);
     }
 
-    /// <summary>Loads a split (the first <paramref name="limit"/> pairs when given). All images must share one size.</summary>
+    /// <summary>Loads a split (the first <paramref name="limit"/> pairs when given); labels are checked against the root's description.</summary>
     public static CamVidData Load(string root, string split, int? limit = null)
     {
+        var description = DatasetDescription.Load(root);
         var pairs = ReadList(root, split);
         if (limit is { } n)
         {
@@ -87,26 +110,18 @@ public sealed class CamVidData
                 throw new ArgumentOutOfRangeException(nameof(limit), "limit must be positive");
             pairs = pairs.Take(n).ToList();
         }
-        int h = 0, w = 0;
-        byte[] images = [], labels = [];
+        var images = new byte[pairs.Count][];
+        var labels = new byte[pairs.Count][];
+        var sizes = new (int, int)[pairs.Count];
         for (int i = 0; i < pairs.Count; i++)
         {
             var (img, ih, iw) = ReadRgb(pairs[i].ImagePath);
-            var (lh, lw, lab) = ReadLabel(pairs[i].LabelPath);
+            var (lh, lw, lab) = ReadLabel(pairs[i].LabelPath, description);
             if (lh != ih || lw != iw)
                 throw new InvalidDataException($"{pairs[i].LabelPath}: label is {lw}x{lh} but its image {pairs[i].ImagePath} is {iw}x{ih}");
-            if (i == 0)
-            {
-                (h, w) = (ih, iw);
-                images = new byte[pairs.Count * h * w * 3];
-                labels = new byte[pairs.Count * h * w];
-            }
-            else if (ih != h || iw != w)
-                throw new InvalidDataException($"{pairs[i].ImagePath}: image is {iw}x{ih}, the split's first image is {w}x{h}");
-            img.CopyTo(images, i * h * w * 3);
-            lab.CopyTo(labels, i * h * w);
+            (images[i], labels[i], sizes[i]) = (img, lab, (ih, iw));
         }
-        return new CamVidData(split, h, w, images, labels, pairs);
+        return new CamVidData(root, split, description, sizes, images, labels, pairs);
     }
 
     /// <summary>Reads an image file as RGB bytes (OpenCV decodes BGR).</summary>
@@ -118,15 +133,16 @@ public sealed class CamVidData
         return (ImageIo.ToBytes(rgb), rgb.Rows, rgb.Cols);
     }
 
-    /// <summary>Reads a label PNG; every value must be a class 0–10 or void 11.</summary>
-    public static (int Height, int Width, byte[] Labels) ReadLabel(string path)
+    /// <summary>Reads a label PNG; every value must be a class of <paramref name="description"/> (CamVid's 0–10 when not given) or its ignore label.</summary>
+    public static (int Height, int Width, byte[] Labels) ReadLabel(string path, DatasetDescription? description = null)
     {
+        var d = description ?? DatasetDescription.CamVid;
         if (!File.Exists(path))
             throw new FileNotFoundException($"label not found: {path}", path);
         var (h, w, px) = ImageIo.ReadGray(path);
-        var bad = Array.FindIndex(px, v => v > CamVidClasses.Void);
+        var bad = Array.FindIndex(px, v => v >= d.Classes && v != d.IgnoreLabel);
         if (bad >= 0)
-            throw new InvalidDataException($"{path}: pixel ({bad % w}, {bad / w}) has label {px[bad]}; CamVid labels are 0–10 and void 11");
+            throw new InvalidDataException($"{path}: pixel ({bad % w}, {bad / w}) has label {px[bad]}; {d.Name} labels are 0–{d.Classes - 1} and ignore {d.IgnoreLabel}");
         return (h, w, px);
     }
 
@@ -135,15 +151,18 @@ public sealed class CamVidData
     {
         var sum = new double[3];
         var sq = new double[3];
-        var img = Images;
-        for (int i = 0; i < img.Length; i += 3)
-            for (int c = 0; c < 3; c++)
-            {
-                double v = img[i + c] / 255.0;
-                sum[c] += v;
-                sq[c] += v * v;
-            }
-        long n = img.Length / 3;
+        long n = 0;
+        foreach (var img in _images)
+        {
+            for (int i = 0; i < img.Length; i += 3)
+                for (int c = 0; c < 3; c++)
+                {
+                    double v = img[i + c] / 255.0;
+                    sum[c] += v;
+                    sq[c] += v * v;
+                }
+            n += img.Length / 3;
+        }
         var mean = new float[3];
         var std = new float[3];
         for (int c = 0; c < 3; c++)
@@ -155,13 +174,14 @@ public sealed class CamVidData
         return (mean, std);
     }
 
-    /// <summary>Pixels of each class 0–10 (void excluded).</summary>
+    /// <summary>Pixels of each class (the ignore label excluded).</summary>
     public long[] ClassPixelCounts()
     {
-        var counts = new long[CamVidClasses.Count];
-        foreach (var v in Labels)
-            if (v < CamVidClasses.Count)
-                counts[v]++;
+        var counts = new long[Description.Classes];
+        foreach (var label in _labels)
+            foreach (var v in label)
+                if (v < counts.Length)
+                    counts[v]++;
         return counts;
     }
 
@@ -171,21 +191,22 @@ public sealed class CamVidData
     /// </summary>
     public float[] MedianFrequencyWeights()
     {
-        var classPixels = new long[CamVidClasses.Count];
-        var imagePixels = new long[CamVidClasses.Count];
-        var present = new long[CamVidClasses.Count];
+        var classPixels = new long[Description.Classes];
+        var imagePixels = new long[Description.Classes];
+        var present = new long[Description.Classes];
         for (int i = 0; i < Count; i++)
         {
             Array.Clear(present);
-            foreach (var v in Label(i))
-                if (v < CamVidClasses.Count)
+            var label = Label(i);
+            foreach (var v in label)
+                if (v < present.Length)
                     present[v]++;
             for (int c = 0; c < present.Length; c++)
             {
                 if (present[c] == 0)
                     continue;
                 classPixels[c] += present[c];
-                imagePixels[c] += LabelSize;
+                imagePixels[c] += label.Length;
             }
         }
         return MedianFrequencyWeights(classPixels, imagePixels);

@@ -1,21 +1,32 @@
 using System.Text;
+using TfPose.Datasets.CamVid;
 
 namespace TfPose.Datasets.PascalPart;
 
-/// <summary>What an export wrote: how many images and where the list and scheme files are.</summary>
-public sealed record PascalPartExportResult(int Images, string ListPath, string SchemePath, PartLabelScheme Scheme);
+/// <summary>What an export wrote: how many images, where the list and scheme files are, and the train/val split.</summary>
+public sealed record PascalPartExportResult(int Images, string ListPath, string SchemePath, PartLabelScheme Scheme,
+    int TrainImages, int ValImages, string DatasetPath);
 
 /// <summary>
 /// Turns a folder of PASCAL-Part annotations plus their JPEGs into segmentation training data:
 /// <c>parts/</c>, <c>classes/</c> and <c>instances/</c> uint8 label PNGs, <c>preview/</c> colour
 /// pictures, list files pairing image and label paths (CamVid style, one "image label" pair per line,
-/// paths relative to the output folder) and <c>scheme.json</c> naming the part labels.
+/// paths relative to the output folder) and <c>scheme.json</c> naming the part labels. The part labels are also
+/// split for <c>tfpose segment train</c>: <c>train.txt</c> and <c>val.txt</c> (every <see cref="ValEvery"/>th image in
+/// name order is validation) and <c>dataset.json</c> (background plus the scheme's labels as classes; the ignore label
+/// <see cref="IgnoreLabel"/> never occurs in the labels and marks only crop padding).
 /// </summary>
 public sealed class PascalPartExporter
 {
     private readonly string _annotationsDir;
     private readonly string _imagesDir;
     private readonly string _outDir;
+
+    /// <summary>Images 5, 10, 15, … in name order go to val.txt, the rest to train.txt: reproducible, and spread over the set.</summary>
+    public const int ValEvery = 5;
+
+    /// <summary>A scheme has at most 254 labels, so with background the classes are 0–254 and 255 is free.</summary>
+    public const byte IgnoreLabel = 255;
 
     public PascalPartExporter(string annotationsDir, string imagesDir, string outDir)
     {
@@ -50,8 +61,12 @@ public sealed class PascalPartExporter
         var parts = new StringBuilder();
         var classes = new StringBuilder();
         var instances = new StringBuilder();
-        foreach (var file in files)
+        var train = new StringBuilder();
+        var val = new StringBuilder();
+        int valCount = 0;
+        for (int index = 0; index < files.Count; index++)
         {
+            var file = files[index];
             var annotation = PascalPartAnnotation.Load(file);
             var imagePath = Path.Combine(_imagesDir, annotation.ImageName + ".jpg");
             using var image = ImageIo.ReadColor(imagePath);
@@ -67,7 +82,15 @@ public sealed class PascalPartExporter
                 ImageIo.WritePng(Path.Combine(_outDir, "preview", name + ".png"), preview);
 
             var imageRef = Relative(imagePath);
-            parts.Append(imageRef).Append(' ').Append($"parts/{name}.png").Append('\n');
+            var partsLine = $"{imageRef} parts/{name}.png\n";
+            parts.Append(partsLine);
+            if (index % ValEvery == ValEvery - 1)
+            {
+                val.Append(partsLine);
+                valCount++;
+            }
+            else
+                train.Append(partsLine);
             classes.Append(imageRef).Append(' ').Append($"classes/{name}.png").Append('\n');
             instances.Append(imageRef).Append(' ').Append($"instances/{name}.png").Append('\n');
             onImage?.Invoke(name);
@@ -79,8 +102,21 @@ public sealed class PascalPartExporter
         AtomicFile.WriteText(Path.Combine(_outDir, "instances.txt"), instances.ToString());
         var schemePath = Path.Combine(_outDir, "scheme.json");
         AtomicFile.WriteText(schemePath, scheme.ToJson() + "\n");
-        return new PascalPartExportResult(files.Count, listPath, schemePath, scheme);
+        // An empty list is an error for the loader, so a set too small for a val image writes none rather than a bad one.
+        AtomicFile.WriteText(Path.Combine(_outDir, "train.txt"), train.ToString());
+        var valPath = Path.Combine(_outDir, "val.txt");
+        if (valCount > 0)
+            AtomicFile.WriteText(valPath, val.ToString());
+        else if (File.Exists(valPath))
+            File.Delete(valPath);
+        var datasetPath = Path.Combine(_outDir, DatasetDescription.FileName);
+        AtomicFile.WriteText(datasetPath, Description(scheme).ToJson() + "\n");
+        return new PascalPartExportResult(files.Count, listPath, schemePath, scheme, files.Count - valCount, valCount, datasetPath);
     }
+
+    /// <summary>The part labels as a segmentation data set: class 0 is background, class i the scheme's label i.</summary>
+    public static DatasetDescription Description(PartLabelScheme scheme) =>
+        new($"pascal-part {scheme.Name}", ["background", .. scheme.Labels.Select(l => l.Name)], IgnoreLabel);
 
     private static void WriteLabels(string path, PascalPartLabelMaps maps, byte[] labels)
     {
