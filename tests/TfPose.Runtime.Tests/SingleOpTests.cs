@@ -238,6 +238,40 @@ public class SingleOpTests
     }
 
     [Fact]
+    public void Batch_statistics_graph_runs_at_many_sizes_in_one_session()
+    {
+        // Such graphs are translated per input shape (up to a bound, then per batch): every size must still be right.
+        var b = new TfGraphBuilder();
+        b.Placeholder("x", 1, -1, -1, 2);
+        b.Const("scale", [2f, 0.5f], 2);
+        b.Const("offset", [1f, -1f], 2);
+        b.Const("empty", [], 0);
+        var bn = b.Op("bn", "FusedBatchNormV3", "x", "scale", "offset", "empty", "empty");
+        bn.Attr["is_training"] = new AttrValue { B = true };
+        bn.Attr["epsilon"] = new AttrValue { F = 0.001f };
+        using var session = new GraphSession(b.Build());
+        for (var i = 0; i < 12; i++)
+        {
+            int h = 2 + i % 5, w = 3 + i;
+            var x = Ramp(h * w * 2, 0.3f + 0.1f * i);
+            using var input = GraphTensor.FromArray(x, 1, h, w, 2);
+            using var result = session.Run(new Dictionary<string, GraphTensor> { ["x"] = input }, ["bn"]);
+            var y = result[0].ToArray<float>();
+            for (var ch = 0; ch < 2; ch++)
+            {
+                var values = Enumerable.Range(0, h * w).Select(p => (double)x[p * 2 + ch]).ToArray();
+                var mean = values.Average();
+                var variance = values.Select(v => (v - mean) * (v - mean)).Average();
+                for (var p = 0; p < values.Length; p++)
+                    Assert.Equal((values[p] - mean) / Math.Sqrt(variance + 0.001) * (ch == 0 ? 2 : 0.5) + (ch == 0 ? 1 : -1), y[p * 2 + ch], 3);
+            }
+        }
+        using var wrong = GraphTensor.FromArray(new float[12], 1, 2, 2, 3);
+        var ex = Assert.Throws<ArgumentException>(() => session.Run(new Dictionary<string, GraphTensor> { ["x"] = wrong }, ["bn"]));
+        Assert.Contains("input 'x' expects shape", ex.Message);
+    }
+
+    [Fact]
     public void FusedBatchNorm_in_inference_mode_uses_the_given_moments()
     {
         var b = new TfGraphBuilder();
