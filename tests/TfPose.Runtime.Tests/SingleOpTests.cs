@@ -18,6 +18,15 @@ public class SingleOpTests
         return result[0].ToArray<float>();
     }
 
+    /// <summary>A convolution node (Conv2D or DepthwiseConv2dNative) with unit strides.</summary>
+    private static NodeDef ConvOp(TfGraphBuilder b, string name, string op, string input, string filter, string padding)
+    {
+        var node = b.Op(name, op, input, filter);
+        node.Attr["strides"] = TfGraphBuilder.Ints(1, 1, 1, 1);
+        node.Attr["padding"] = TfGraphBuilder.Str(padding);
+        return node;
+    }
+
     /// <summary>NHWC convolution with TensorFlow's SAME padding (extra padding at the end).</summary>
     private static float[] ReferenceConv(float[] x, int n, int h, int w, int c, float[] k, int kh, int kw, int cout, int stride, bool depthwise)
     {
@@ -84,14 +93,10 @@ public class SingleOpTests
         b.Placeholder("x", 1, h, w, c);
         var kd = Ramp(3 * 3 * c, 0.05f);
         b.Const("kd", kd, 3, 3, c, 1);
-        var dw = b.Op("dw", "DepthwiseConv2dNative", "x", "kd");
-        dw.Attr["strides"] = TfGraphBuilder.Ints(1, 1, 1, 1);
-        dw.Attr["padding"] = TfGraphBuilder.Str("SAME");
+        ConvOp(b, "dw", "DepthwiseConv2dNative", "x", "kd", "SAME");
         var kp = Ramp(c * cout, 0.03f);
         b.Const("kp", kp, 1, 1, c, cout);
-        var pw = b.Op("pw", "Conv2D", "dw", "kp");
-        pw.Attr["strides"] = TfGraphBuilder.Ints(1, 1, 1, 1);
-        pw.Attr["padding"] = TfGraphBuilder.Str("VALID");
+        ConvOp(b, "pw", "Conv2D", "dw", "kp", "VALID");
         if (extraReader)
             b.Op("relu", "Relu", "dw");
         var x = Ramp(h * w * c);
@@ -129,14 +134,10 @@ public class SingleOpTests
         b.Placeholder("x", 1, h, w, c);
         var kd = Enumerable.Range(0, c).Select(i => 0.5f - 0.3f * i).ToArray();
         b.Const("kd", kd, 1, 1, c, 1);
-        var dw = b.Op("dw", "DepthwiseConv2dNative", "x", "kd");
-        dw.Attr["strides"] = TfGraphBuilder.Ints(1, 1, 1, 1);
-        dw.Attr["padding"] = TfGraphBuilder.Str("SAME");
+        ConvOp(b, "dw", "DepthwiseConv2dNative", "x", "kd", "SAME");
         var k = Ramp(3 * 3 * c * cout, 0.04f);
         b.Const("k", k, 3, 3, c, cout);
-        var conv = b.Op("conv", "Conv2D", "dw", "k");
-        conv.Attr["strides"] = TfGraphBuilder.Ints(1, 1, 1, 1);
-        conv.Attr["padding"] = TfGraphBuilder.Str("SAME");
+        ConvOp(b, "conv", "Conv2D", "dw", "k", "SAME");
         if (extraReader)
             b.Op("relu", "Relu", "dw");
         var x = Ramp(h * w * c);
@@ -161,9 +162,7 @@ public class SingleOpTests
         b.Placeholder("x", batch, h, w, cin);
         var k = Ramp(cin * cout, 0.21f);
         b.Const("k", k, 1, 1, cin, cout);
-        var conv = b.Op("conv", "Conv2D", "x", "k");
-        conv.Attr["strides"] = TfGraphBuilder.Ints(1, 1, 1, 1);
-        conv.Attr["padding"] = TfGraphBuilder.Str("SAME");
+        ConvOp(b, "conv", "Conv2D", "x", "k", "SAME");
         var scale = Enumerable.Range(0, cout).Select(i => 0.5f + 0.25f * i).ToArray();
         var offset = Enumerable.Range(0, cout).Select(i => 0.3f * i - 1f).ToArray();
         b.Const("scale", scale, cout);
@@ -412,9 +411,7 @@ public class SingleOpTests
         var b = new TfGraphBuilder();
         b.Placeholder("x", 1, 2, 3, 2);
         b.Const("k", [1, 0, 0, 1], 1, 1, 2, 2); // identity 1x1 conv: output stays channels-first inside
-        var conv = b.Op("conv", "Conv2D", "x", "k");
-        conv.Attr["strides"] = TfGraphBuilder.Ints(1, 1, 1, 1);
-        conv.Attr["padding"] = TfGraphBuilder.Str("VALID");
+        ConvOp(b, "conv", "Conv2D", "x", "k", "VALID");
         b.Const("bias", [10, 20], 2);
         b.Op("biased", "BiasAdd", "conv", "bias");
         b.ConstInt("axis", [3]);
