@@ -54,11 +54,20 @@ internal static class BatchStatisticsFolding
 
         // Input moments over the pixels of the one image: mean m (Cin×1) and covariance Σ = U·Uᵀ/n − m·mᵀ.
         var u = b.Node("Reshape", [input, b.Int64s("cin_pixels", cin, -1)]);
-        var pixels = b.Node("Cast", [b.Node("Gather", [b.Node("Shape", [u]), b.Int64Scalar("pixel_axis", 1)])], attributes: ("to", (long)Onnx.TensorProto.Types.DataType.Float));
-        var gram = b.Node("Gemm", [u, u], attributes: ("transB", 1L));
-        var mean = b.Node("Div", [b.Node("ReduceSum", [u, b.Int64s("axes", 1)], attributes: ("keepdims", 1L)), pixels]);
+        var mean = b.Node("ReduceMean", [u, b.Int64s("axes", 1)], attributes: ("keepdims", 1L));
+        string moments; // U·Uᵀ/n
+        if (shape[1] > 0 && shape[2] > 0)
+        {
+            // A static size (GraphSession translates these graphs per input shape): 1/n is Gemm's alpha.
+            moments = b.Node("Gemm", [u, u], attributes: [("transB", 1L), ("alpha", 1f / (shape[1] * shape[2]))]);
+        }
+        else
+        {
+            var pixels = b.Node("Cast", [b.Node("Gather", [b.Node("Shape", [u]), b.Int64Scalar("pixel_axis", 1)])], attributes: ("to", (long)Onnx.TensorProto.Types.DataType.Float));
+            moments = b.Node("Div", [b.Node("Gemm", [u, u], attributes: ("transB", 1L)), pixels]);
+        }
         var outer = b.Node("Mul", [mean, b.Node("Reshape", [mean, b.Int64s("row", 1, cin)])]);
-        var covariance = b.Node("Sub", [b.Node("Div", [gram, pixels]), outer]);
+        var covariance = b.Node("Sub", [moments, outer]);
 
         // Output moments per channel: mean W·m, variance diag(W Σ Wᵀ) (never below zero after rounding).
         var outMean = b.Node("MatMul", [w, mean]);
