@@ -152,12 +152,13 @@ public class SingleOpTests
     }
 
     [Theory]
-    [InlineData(1, false)] // folded: the moments come from the convolution's input
-    [InlineData(2, false)] // a batch of two: normalised after the convolution
-    [InlineData(1, true)]  // the convolution's output is fetched too: not folded
-    public void Widening_pointwise_convolution_then_batch_statistics(int batch, bool fetchConv)
+    [InlineData(1, false, 3, 8)] // widening: folded, the moments come from the convolution's input
+    [InlineData(2, false, 3, 8)] // a batch of two: normalised after the convolution
+    [InlineData(1, true, 3, 8)]  // the convolution's output is fetched too: not folded
+    [InlineData(1, false, 8, 3)] // narrowing: a MatMul, then the instance normalisation
+    public void Pointwise_convolution_then_batch_statistics(int batch, bool fetchConv, int cin, int cout)
     {
-        const int h = 5, w = 4, cin = 3, cout = 8;
+        const int h = 5, w = 4;
         var b = new TfGraphBuilder();
         b.Placeholder("x", batch, h, w, cin);
         var k = Ramp(cin * cout, 0.21f);
@@ -202,7 +203,14 @@ public class SingleOpTests
             InputShapes = new Dictionary<string, long[]> { ["x"] = [batch, -1, -1, cin] },
         }).OnnxModel);
         var folded = onnx.Graph.Node.Any(n => n.Name == "bn" && n.OpType == "Conv");
-        Assert.Equal(batch == 1 && !fetchConv, folded);
+        Assert.Equal(batch == 1 && !fetchConv && cin < cout, folded);
+        var atFedSize = Onnx.ModelProto.Parser.ParseFrom(GraphTranslator.Translate(graph, new TranslationOptions
+        {
+            Outputs = fetches,
+            InputShapes = new Dictionary<string, long[]> { ["x"] = [batch, h, w, cin] },
+        }).OnnxModel);
+        var asMatMul = atFedSize.Graph.Node.Any(n => n.Name == "conv" && n.OpType == "Reshape"); // MatMul, reshaped back to NCHW
+        Assert.Equal(batch == 1 && !fetchConv && cin > cout, asMatMul);
     }
 
     [Theory]

@@ -4,8 +4,8 @@ using TfPose.Graph.Proto;
 namespace TfPose.Runtime.Translation;
 
 /// <summary>
-/// A 1×1 convolution followed by a batch-statistics FusedBatchNorm (one image), computed without
-/// normalising the convolution's output in a separate pass.
+/// A 1×1 convolution followed by a batch-statistics FusedBatchNorm (one image): computed without normalising the
+/// convolution's output in a separate pass where it widens, kept out of NCHWc reorders where it narrows.
 /// </summary>
 /// <remarks>
 /// The convolution is linear, x = W·u, so the moments of its output follow from those of its much
@@ -26,24 +26,15 @@ internal static class BatchStatisticsFolding
     public static bool TryFold(NodeDef conv, TranslationContext c, string input, TensorValue filter, long[] strides, long[] dilations)
     {
         var fs = filter.Shape; // TensorFlow [kh, kw, in, out]
-        if (conv.Op != "Conv2D" || filter.Type != DataType.DtFloat || fs[0] != 1 || fs[1] != 1 || fs[2] >= fs[3] ||
-            strides.Any(s => s != 1) || dilations.Any(d => d != 1) || c.IsFetched(conv.Name) ||
-            conv.GetString("data_format", "NHWC") != "NHWC" || conv.GetString("padding", "VALID") == "EXPLICIT")
-            return false;
-        var readers = c.Consumers(conv.Name);
-        if (readers.Count != 1 || readers[0].Input != 0)
-            return false;
-        var bn = readers[0].Node;
-        if (!bn.Op.StartsWith("FusedBatchNorm", StringComparison.Ordinal) || !bn.GetBool("is_training", true) ||
-            bn.GetString("data_format", "NHWC") != "NHWC")
+        if (fs[2] >= fs[3] || NormalisingReader(conv, c, input, filter, strides, dilations) is not { } bn)
             return false;
         // Only the normalised output may be read: the batch moments (outputs 1…) are not computed here.
-        if (c.Consumers(bn.Name).Any(r => r.Output != 0))
+        if (bn.GetString("data_format", "NHWC") != "NHWC" || c.Consumers(bn.Name).Any(r => r.Output != 0))
             return false;
         var shape = c.Shape(bn.DataInput(0));
         var gamma = c.Value(bn.DataInput(1));
         var beta = c.Value(bn.DataInput(2));
-        if (shape is not { Length: 4 } || shape[0] != 1 || gamma is null || beta is null || c.PhysicalChannels(input, fs[2]) != fs[2])
+        if (shape is not { Length: 4 } || gamma is null || beta is null)
             return false;
 
         long cin = fs[2], cout = fs[3];
@@ -82,5 +73,43 @@ internal static class BatchStatisticsFolding
         var output = b.Node("Conv", [input, weights, bias], name: bn.Name, attributes: ("kernel_shape", new long[] { 1, 1 }));
         c.Set(bn, 0, output, Layout.Nchw);
         return true;
+    }
+
+    /// <summary>
+    /// A 1×1 convolution that <see cref="TryFold"/> does not take (it narrows) but whose only reader normalises with
+    /// batch statistics, as a MatMul over the channels: that instance normalisation runs in plain NCHW anyway, and
+    /// as a Conv ONNX Runtime would reorder its input into NCHWc and its output back out (one image, static size).
+    /// </summary>
+    public static bool TryAsMatMul(NodeDef conv, TranslationContext c, string input, TensorValue filter, long[] strides, long[] dilations)
+    {
+        var shape = c.Shape(conv.DataInput(0));
+        if (shape is not { Length: 4 } || shape[1] <= 0 || shape[2] <= 0 || NormalisingReader(conv, c, input, filter, strides, dilations) is null)
+            return false;
+        var fs = filter.Shape;
+        long cin = fs[2], cout = fs[3];
+        var b = c.Builder;
+        var w = b.Initializer(conv.Name + "/W2", OnnxBuilder.Reshape(OnnxBuilder.Permute(filter, [3, 2, 0, 1]), [cout, cin]));
+        var y = b.Node("MatMul", [w, b.Node("Reshape", [input, b.Int64s("cin_pixels", cin, -1)])]);
+        c.Set(conv, 0, b.Node("Reshape", [y, b.Int64s("nchw", 1, cout, shape[1], shape[2])], name: conv.Name), Layout.Nchw);
+        return true;
+    }
+
+    /// <summary>
+    /// The batch-statistics FusedBatchNorm that alone reads a 1×1, stride-1 NHWC convolution of one image (not
+    /// fetched, float filter, input channels not padded); null when the pattern does not hold.
+    /// </summary>
+    private static NodeDef? NormalisingReader(NodeDef conv, TranslationContext c, string input, TensorValue filter, long[] strides, long[] dilations)
+    {
+        var fs = filter.Shape;
+        if (conv.Op != "Conv2D" || filter.Type != DataType.DtFloat || fs[0] != 1 || fs[1] != 1 ||
+            strides.Any(s => s != 1) || dilations.Any(d => d != 1) || c.IsFetched(conv.Name) ||
+            conv.GetString("data_format", "NHWC") != "NHWC" || conv.GetString("padding", "VALID") == "EXPLICIT" ||
+            c.Shape(conv.DataInput(0)) is not { Length: 4 } shape || shape[0] != 1 || c.PhysicalChannels(input, fs[2]) != fs[2])
+            return null;
+        var readers = c.Consumers(conv.Name);
+        if (readers.Count != 1 || readers[0].Input != 0)
+            return null;
+        var bn = readers[0].Node;
+        return bn.Op.StartsWith("FusedBatchNorm", StringComparison.Ordinal) && bn.GetBool("is_training", true) ? bn : null;
     }
 }

@@ -90,6 +90,8 @@ internal static class ConvConverters
         var input = ChannelsFirst(node, c, x);
         if (!depthwise && BatchStatisticsFolding.TryFold(node, c, input, filterValue, strides, dilations))
             return;
+        if (!depthwise && BatchStatisticsFolding.TryAsMatMul(node, c, input, filterValue, strides, dilations))
+            return;
         var groups = depthwise ? fs[2] : 1L;
         long? paddedOutput = null;
         if (depthwise && filterValue.Type == DataType.DtFloat && PadsToBlocks(node, c, fs))
