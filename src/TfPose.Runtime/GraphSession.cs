@@ -128,7 +128,7 @@ public sealed class GraphSession : IDisposable
             if (Feed(input.Name) is { } fed)
                 Validate(input, fed);
         }
-        var compiled = GetCompiled(fetchNames, ShapesOf(feeds, fetchNames));
+        var compiled = GetCompiled(fetchNames, feeds);
         var inputs = compiled.Model.Inputs;
         var names = new List<string>(inputs.Count);
         var values = new List<OrtValue>(inputs.Count);
@@ -184,44 +184,31 @@ public sealed class GraphSession : IDisposable
     }
 
     /// <summary>
-    /// Input shapes to translate for. A graph that normalises with batch statistics is translated per input
-    /// shape: its normalisations depend on the batch, and with every size static ONNX Runtime folds the
+    /// The session for these fetches and feeds. A graph that normalises with batch statistics is translated per
+    /// input shape: its normalisations depend on the batch, and with every size static ONNX Runtime folds the
     /// shape arithmetic and plans memory once (about 1 ms of 19 on openpose-mobilenet-v2-small). After
     /// <see cref="MaxSpecialisedShapes"/> distinct shapes only the batch is fixed, so a caller cycling through
     /// many image sizes does not pile up sessions.
     /// </summary>
-    private Dictionary<string, long[]>? ShapesOf(IReadOnlyDictionary<string, GraphTensor> feeds, IReadOnlyList<string> fetches)
+    private CompiledModel GetCompiled(List<string> fetches, IReadOnlyDictionary<string, GraphTensor> feeds)
     {
-        if (!_default.UsesBatchStatistics)
-            return null;
         Dictionary<string, long[]>? shapes = null;
-        foreach (var (key, tensor) in feeds)
+        if (_default.UsesBatchStatistics)
         {
-            if (tensor.Shape.Length != 4)
-                continue;
-            shapes ??= new Dictionary<string, long[]>(StringComparer.Ordinal);
-            shapes[NormalizeName(key)] = tensor.Shape;
+            foreach (var (name, tensor) in feeds)
+            {
+                if (tensor.Shape.Length == 4)
+                    (shapes ??= new Dictionary<string, long[]>(StringComparer.Ordinal))[NormalizeName(name)] = tensor.Shape;
+            }
         }
-        if (shapes is null)
-            return null;
-        if (!_compiled.ContainsKey(Key(fetches, shapes)) && Volatile.Read(ref _specialisedCount) >= MaxSpecialisedShapes)
+        var key = Key(fetches, shapes);
+        if (shapes is not null && !_compiled.ContainsKey(key) && Volatile.Read(ref _specialisedCount) >= MaxSpecialisedShapes)
         {
             var batch = shapes.Values.First()[0];
             shapes = _default.Inputs.Where(i => i.Shape is { Length: 4 })
                 .ToDictionary(i => i.Name, i => new[] { batch }.Concat(i.Shape!.Skip(1)).ToArray(), StringComparer.Ordinal);
+            key = Key(fetches, shapes);
         }
-        return shapes;
-    }
-
-    private const int MaxSpecialisedShapes = 8;
-    private int _specialisedCount;
-
-    private static string Key(IEnumerable<string> fetches, IReadOnlyDictionary<string, long[]>? shapes) =>
-        string.Join("|", fetches) + (shapes is null ? "" : "#" + string.Join(";", shapes.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => s.Key + "=" + string.Join("x", s.Value))));
-
-    private CompiledModel GetCompiled(List<string> fetches, Dictionary<string, long[]>? shapes)
-    {
-        var key = Key(fetches, shapes);
         var lazy = _compiled.GetOrAdd(key, _ => new Lazy<CompiledModel>(() =>
         {
             if (shapes is not null && shapes.Values.All(s => s.All(d => d >= 0)))
@@ -231,6 +218,12 @@ public sealed class GraphSession : IDisposable
         }));
         return lazy.Value;
     }
+
+    private const int MaxSpecialisedShapes = 8;
+    private int _specialisedCount;
+
+    private static string Key(IEnumerable<string> fetches, IReadOnlyDictionary<string, long[]>? shapes) =>
+        string.Join("|", fetches) + (shapes is null ? "" : "#" + string.Join(";", shapes.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => s.Key + "=" + string.Join("x", s.Value))));
 
     private CompiledModel Compile(TranslatedModel model)
     {
