@@ -81,17 +81,16 @@ internal static class ConvConverters
             filterValue = ScaleInputChannels(filterValue, scaled.Scale);
         }
         var fs = filterValue.Shape;
+        var input = ChannelsFirst(node, c, x);
+        if (!depthwise && (BatchStatisticsFolding.TryFold(node, c, input, filterValue, strides, dilations) ||
+                           BatchStatisticsFolding.TryAsMatMul(node, c, input, filterValue, strides, dilations)))
+            return;
         // TensorFlow: [kh, kw, in, out] (depthwise: [kh, kw, in, multiplier]); ONNX: [out, in/group, kh, kw].
         var weights = depthwise
             ? OnnxBuilder.Reshape(OnnxBuilder.Permute(filterValue, [2, 3, 0, 1]), [fs[2] * fs[3], 1, fs[0], fs[1]])
             : OnnxBuilder.Permute(filterValue, [3, 2, 0, 1]);
         var pads = Pads(node, c.Shape(x), [fs[0], fs[1]], strides, dilations);
         var attrs = WindowAttributes([fs[0], fs[1]], strides, dilations, pads).ToList();
-        var input = ChannelsFirst(node, c, x);
-        if (!depthwise && BatchStatisticsFolding.TryFold(node, c, input, filterValue, strides, dilations))
-            return;
-        if (!depthwise && BatchStatisticsFolding.TryAsMatMul(node, c, input, filterValue, strides, dilations))
-            return;
         var groups = depthwise ? fs[2] : 1L;
         long? paddedOutput = null;
         if (depthwise && filterValue.Type == DataType.DtFloat && PadsToBlocks(node, c, fs))
