@@ -30,8 +30,9 @@ public static class TorchBackend
     /// <summary>
     /// Caps oneDNN at AVX2 where needed (see the class remarks) unless ONEDNN_MAX_CPU_ISA is already set, and on glibc
     /// keeps freed memory in the process (see <see cref="KeepFreedMemoryOnGlibc"/>); returns whether oneDNN runs
-    /// with an ISA that the float64 comparisons support here: the user's setting, the cap, or no cap needed. oneDNN reads the variable at its first convolution, so this must run before any: every layer's
-    /// constructor calls it, and code that runs raw TorchSharp convolutions first should call it itself.
+    /// with an ISA that the float64 comparisons support here: the user's setting, the cap, or no cap needed. oneDNN
+    /// reads the variable at its first convolution, so this must run before any: every layer's constructor calls it,
+    /// and code that runs raw TorchSharp convolutions first should call it itself.
     /// </summary>
     public static bool EnsureConfigured() => Configured.Value;
 
@@ -69,15 +70,19 @@ public static class TorchBackend
     /// </summary>
     public static void ReleaseFreedMemory()
     {
-        if (!OperatingSystem.IsLinux())
-            return;
+        if (OperatingSystem.IsLinux())
+            TryGlibc(() => MallocTrim(0));
+    }
+
+    /// <summary>Runs a glibc-only call; elsewhere (musl has no such knobs) training is slower, not wrong.</summary>
+    private static void TryGlibc(Action call)
+    {
         try
         {
-            MallocTrim(0);
+            call();
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
         {
-            // Not glibc: nothing was kept.
         }
     }
 
@@ -87,7 +92,7 @@ public static class TorchBackend
     /// <summary>
     /// libtorch's CPU allocator caches nothing, and glibc hands every block over 32 MB back to the kernel when it is
     /// freed, so each training step faulted its activations in again page by page: FC-DenseNet56 at batch 10 took
-    /// about 360,000 page faults a second and spent half its CPU time in the kernel (24.8 s per step; about 10 s with
+    /// about 360,000 page faults a second and spent half its CPU time in the kernel (24.8 s per step; 7.5–10 s with
     /// this). Large blocks therefore come from the heap (no mmap) and freed memory stays with the process (no trim),
     /// so the process keeps its peak footprint. Left alone when the user set either glibc variable.
     /// </summary>
@@ -97,19 +102,15 @@ public static class TorchBackend
             || Environment.GetEnvironmentVariable("MALLOC_MMAP_MAX_") is not null
             || Environment.GetEnvironmentVariable("MALLOC_TRIM_THRESHOLD_") is not null)
             return;
-        try
+        // mallopt takes an int: 2 GB is the most it can keep, and a step can free more than that at once, so a trim
+        // also leaves the same again as padding.
+        const int mTrimThreshold = -1, mTopPad = -2, mMmapMax = -4;
+        TryGlibc(() =>
         {
-            // mallopt takes an int: 2 GB is the most it can keep, and a step can free more than that at once, so a
-            // trim also leaves the same again as padding.
-            const int mTrimThreshold = -1, mTopPad = -2, mMmapMax = -4;
             MallOpt(mTrimThreshold, int.MaxValue);
             MallOpt(mTopPad, int.MaxValue);
             MallOpt(mMmapMax, 0);
-        }
-        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
-        {
-            // Not glibc (musl has no such knobs): training is slower, not wrong.
-        }
+        });
     }
 
     [DllImport("libc", EntryPoint = "mallopt")]
