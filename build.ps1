@@ -129,7 +129,8 @@ function Invoke-NativeTests {
     & ctest --test-dir $NativeBuild -C Release --parallel 2 --output-on-failure --output-junit $junit | Out-Host
     $ctestExit = $LASTEXITCODE
     if (-not (Test-Path $junit)) { return @{ Passed = 0; Failed = 1; Skipped = 0 } }
-    $cases = @(([xml](Get-Content $junit)).testsuite.testcase)
+    # SelectNodes, not .testsuite.testcase: with no test registered (no shared data) the property is absent.
+    $cases = @(([xml](Get-Content $junit)).SelectNodes('//testcase'))
     $counts = @{
         Passed = @($cases | Where-Object { $_.status -eq 'run' }).Count
         Failed = @($cases | Where-Object { $_.status -eq 'fail' }).Count
