@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Spectre.Console;
 using TfPose.Cli;
 using TfPose.Cli.Commands;
 
@@ -23,5 +24,9 @@ bench.Add(GanCommands.Bench());
 bench.Add(GraphBenchCommand.Create());
 bench.Add(PoseBenchCommand.Create());
 bench.Add(SegmentBenchCommand.Create());
+
+// Redirected to a file or pipe, Spectre assumes 80 columns and wraps result lines mid-number; a log keeps them whole.
+if (Console.IsOutputRedirected)
+    AnsiConsole.Profile.Width = 200;
 
 return await CliRunner.InvokeAsync(root, args);
