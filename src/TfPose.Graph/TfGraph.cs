@@ -127,8 +127,14 @@ public sealed class TfGraph
                 (problems.Count > 20 ? $"; and {problems.Count - 20} more" : "") + ".");
     }
 
+    private TfGraph? _lowered;
+
+    /// <summary>The graph with fused ops rewritten into the plain ops they stand for (this graph when it has none).</summary>
+    internal TfGraph Lowered => _lowered ??= Ops.OpLowering.Lower(this);
+
     public void Reindex()
     {
+        _lowered = null;
         var map = new Dictionary<string, NodeDef>(Proto.Node.Count, StringComparer.Ordinal);
         foreach (var node in Proto.Node)
             map[node.Name] = node;
@@ -199,14 +205,31 @@ public sealed class TfGraph
         return TensorValue.FromProto(proto, SourcePath is null ? $"Const '{node.Name}'" : $"{SourcePath}: Const '{node.Name}'");
     }
 
-    /// <summary>Nodes ordered so that every node comes after the nodes it reads (Kahn's algorithm).</summary>
+    /// <summary>
+    /// Nodes ordered so that every node comes after the nodes it reads (Kahn's algorithm). The back edge of a
+    /// TensorFlow 1 while loop (NextIteration into Merge) is not an ordering constraint, as in TensorFlow's executor.
+    /// </summary>
     public IReadOnlyList<NodeDef> TopologicalOrder()
+    {
+        var order = Order(out var cyclic);
+        if (cyclic.Count > 0)
+            throw new GraphFormatException(SourcePath, $"the graph has a cycle through {string.Join(", ", cyclic.Take(5))} that is not a TensorFlow while loop.");
+        return order;
+    }
+
+    /// <summary>
+    /// <see cref="TopologicalOrder"/> for analysis that must not stop at a malformed cycle: nodes on such a cycle
+    /// (named in <paramref name="cyclic"/>) come last, in graph order.
+    /// </summary>
+    public IReadOnlyList<NodeDef> Order(out IReadOnlyList<string> cyclic)
     {
         var indegree = new Dictionary<string, int>(Proto.Node.Count, StringComparer.Ordinal);
         var consumers = new Dictionary<string, List<NodeDef>>(StringComparer.Ordinal);
         foreach (var node in Proto.Node)
         {
-            var deps = node.Input.Select(i => TensorName.Parse(i).Node).Distinct(StringComparer.Ordinal).ToList();
+            var deps = node.Input.Select(i => TensorName.Parse(i).Node).Distinct(StringComparer.Ordinal)
+                .Where(d => !(node.Op is "Merge" or "RefMerge" && _byName.GetValueOrDefault(d)?.Op is "NextIteration" or "RefNextIteration"))
+                .ToList();
             indegree[node.Name] = deps.Count;
             foreach (var dep in deps)
             {
@@ -229,11 +252,9 @@ public sealed class TfGraph
                     ready.Enqueue(consumer);
             }
         }
-        if (order.Count != Proto.Node.Count)
-        {
-            var cyclic = Proto.Node.Where(n => indegree[n.Name] > 0).Take(5).Select(n => n.Name);
-            throw new GraphFormatException(SourcePath, $"the graph has a cycle through {string.Join(", ", cyclic)} (control-flow loops are not supported).");
-        }
+        var stuck = Proto.Node.Where(n => indegree[n.Name] > 0).ToList();
+        cyclic = stuck.Select(n => n.Name).ToList();
+        order.AddRange(stuck);
         return order;
     }
 

@@ -3,7 +3,7 @@ using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using TfPose.Graph;
 using TfPose.Graph.Proto;
-using TfPose.Runtime.Translation;
+using TfPose.Graph.Translation;
 
 namespace TfPose.Runtime;
 

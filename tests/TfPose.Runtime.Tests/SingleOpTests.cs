@@ -1,6 +1,6 @@
 using TfPose.Graph;
 using TfPose.Graph.Proto;
-using TfPose.Runtime.Translation;
+using TfPose.Graph.Translation;
 using TfPose.Tests;
 
 namespace TfPose.Runtime.Tests;
@@ -119,7 +119,7 @@ public class SingleOpTests
             for (var i = 0; i < expectedDw.Length; i++)
                 Assert.True(Math.Abs(expectedDw[i] - dwOut[i]) <= 1e-5 * Math.Max(1, Math.Abs(expectedDw[i])), $"dw[{i}]: {dwOut[i]} vs {expectedDw[i]}");
         }
-        var onnx = Onnx.ModelProto.Parser.ParseFrom(GraphTranslator.Translate(graph, new TranslationOptions { Outputs = fetches }).OnnxModel);
+        var onnx = TfPose.Graph.Onnx.ModelProto.Parser.ParseFrom(GraphTranslator.Translate(graph, new TranslationOptions { Outputs = fetches }).OnnxModel);
         var padded = onnx.Graph.Node.Any(n => n.OpType == "Pad");
         Assert.Equal(!fetchDepthwise && !extraReader, padded);
     }
@@ -147,7 +147,7 @@ public class SingleOpTests
         var actual = Run(b, "conv", x, 1, h, w, c);
         for (var i = 0; i < expected.Length; i++)
             Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-5 * Math.Max(1, Math.Abs(expected[i])), $"[{i}]: {actual[i]} vs {expected[i]}");
-        var onnx = Onnx.ModelProto.Parser.ParseFrom(GraphTranslator.Translate(graph, new TranslationOptions { Outputs = ["conv"] }).OnnxModel);
+        var onnx = TfPose.Graph.Onnx.ModelProto.Parser.ParseFrom(GraphTranslator.Translate(graph, new TranslationOptions { Outputs = ["conv"] }).OnnxModel);
         Assert.Equal(extraReader ? 2 : 1, onnx.Graph.Node.Count(n => n.OpType == "Conv"));
     }
 
@@ -197,14 +197,14 @@ public class SingleOpTests
         }
         if (fetchConv)
             Assert.Equal(z.Length, result[1].ToArray<float>().Length);
-        var onnx = Onnx.ModelProto.Parser.ParseFrom(GraphTranslator.Translate(graph, new TranslationOptions
+        var onnx = TfPose.Graph.Onnx.ModelProto.Parser.ParseFrom(GraphTranslator.Translate(graph, new TranslationOptions
         {
             Outputs = fetches,
             InputShapes = new Dictionary<string, long[]> { ["x"] = [batch, -1, -1, cin] },
         }).OnnxModel);
         var folded = onnx.Graph.Node.Any(n => n.Name == "bn" && n.OpType == "Conv");
         Assert.Equal(batch == 1 && !fetchConv && cin < cout, folded);
-        var atFedSize = Onnx.ModelProto.Parser.ParseFrom(GraphTranslator.Translate(graph, new TranslationOptions
+        var atFedSize = TfPose.Graph.Onnx.ModelProto.Parser.ParseFrom(GraphTranslator.Translate(graph, new TranslationOptions
         {
             Outputs = fetches,
             InputShapes = new Dictionary<string, long[]> { ["x"] = [batch, h, w, cin] },

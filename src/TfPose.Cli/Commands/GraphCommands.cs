@@ -3,7 +3,7 @@ using System.Globalization;
 using Spectre.Console;
 using TfPose.Graph;
 using TfPose.Runtime;
-using TfPose.Runtime.Translation;
+using TfPose.Graph.Translation;
 
 namespace TfPose.Cli.Commands;
 
@@ -93,7 +93,7 @@ internal static class GraphCommands
             if (unsupported.Count == 0)
                 AnsiConsole.MarkupLine("Unsupported ops: [green]none[/]");
             else
-                AnsiConsole.MarkupLine($"Unsupported ops: [red]{Markup.Escape(string.Join("; ", unsupported.GroupBy(u => u.Op).Select(x => $"{x.Key} ({string.Join(", ", x.Take(3).Select(u => u.Node))})")))}[/]");
+                AnsiConsole.MarkupLine($"Unsupported ops: [red]{Markup.Escape(GraphTranslator.Describe(unsupported))}[/]");
             return 0;
         });
         return cmd;

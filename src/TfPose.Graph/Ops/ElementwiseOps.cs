@@ -1,79 +1,78 @@
-using TfPose.Graph;
 using TfPose.Graph.Proto;
+using TfPose.Graph.Translation;
 
-namespace TfPose.Runtime.Translation;
+namespace TfPose.Graph.Ops;
 
-internal delegate void OpConverter(NodeDef node, TranslationContext ctx);
-
-/// <summary>
-/// The op table: one small converter per TensorFlow op. Adding an op is adding one entry here
-/// (and a test that compares it with a hand-computed result).
-/// </summary>
-internal static class OpConverters
+/// <summary>Element-wise maths: unary and broadcasting binary ops, activations, casts, bias and matrix products.</summary>
+internal static class ElementwiseOps
 {
-    public static readonly IReadOnlyDictionary<string, OpConverter> Table = Build();
-
-    private static Dictionary<string, OpConverter> Build()
+    public static IEnumerable<OpUnit> Units
     {
-        var t = new Dictionary<string, OpConverter>(StringComparer.Ordinal)
+        get
         {
-            ["Identity"] = (n, c) => c.Alias(n, n.DataInput(0)),
-            ["StopGradient"] = (n, c) => c.Alias(n, n.DataInput(0)),
-            ["Snapshot"] = (n, c) => c.Alias(n, n.DataInput(0)),
-            ["NoOp"] = (_, _) => { },
-            ["Conv2D"] = ConvConverters.Conv2D,
-            ["DepthwiseConv2dNative"] = ConvConverters.Conv2D,
-            ["Conv2DBackpropInput"] = ConvConverters.Conv2DBackpropInput,
-            ["MaxPool"] = ConvConverters.Pool,
-            ["AvgPool"] = ConvConverters.Pool,
-            ["FusedBatchNorm"] = ConvConverters.FusedBatchNorm,
-            ["FusedBatchNormV2"] = ConvConverters.FusedBatchNorm,
-            ["FusedBatchNormV3"] = ConvConverters.FusedBatchNorm,
-            ["BiasAdd"] = ElementwiseConverters.BiasAdd,
-            ["ResizeBilinear"] = ConvConverters.Resize,
-            ["ResizeNearestNeighbor"] = ConvConverters.Resize,
-            ["Softmax"] = ElementwiseConverters.Softmax,
-            ["MatMul"] = ElementwiseConverters.MatMul,
-            ["ConcatV2"] = ShapeConverters.Concat,
-            ["Mean"] = ShapeConverters.Reduce,
-            ["Sum"] = ShapeConverters.Reduce,
-            ["Max"] = ShapeConverters.Reduce,
-            ["Min"] = ShapeConverters.Reduce,
-            ["Prod"] = ShapeConverters.Reduce,
-            ["Pad"] = ShapeConverters.Pad,
-            ["PadV2"] = ShapeConverters.Pad,
-            ["MirrorPad"] = ShapeConverters.Pad,
-            ["Reshape"] = ShapeConverters.Reshape,
-            ["Squeeze"] = ShapeConverters.Squeeze,
-            ["ExpandDims"] = ShapeConverters.ExpandDims,
-            ["Transpose"] = ShapeConverters.Transpose,
-            ["Shape"] = ShapeConverters.ShapeOp,
-            ["StridedSlice"] = ShapeConverters.StridedSlice,
-            ["Pack"] = ShapeConverters.Pack,
-            ["Unpack"] = ShapeConverters.Unpack,
-            ["Split"] = ShapeConverters.Split,
-            ["Cast"] = ElementwiseConverters.Cast,
-            ["Fill"] = ShapeConverters.Fill,
-            ["RandomUniform"] = ShapeConverters.RandomUniform,
-        };
-        foreach (var (tf, onnx) in ElementwiseConverters.Unary)
-            t[tf] = (n, c) => ElementwiseConverters.UnaryOp(n, c, onnx);
-        foreach (var (tf, onnx) in ElementwiseConverters.Binary)
-            t[tf] = (n, c) => ElementwiseConverters.BinaryOp(n, c, onnx);
-        t["Relu6"] = ElementwiseConverters.Relu6;
-        t["LeakyRelu"] = ElementwiseConverters.LeakyRelu;
-        t["Rsqrt"] = ElementwiseConverters.Rsqrt;
-        t["Square"] = ElementwiseConverters.Square;
-        t["SquaredDifference"] = ElementwiseConverters.SquaredDifference;
-        t["FloorDiv"] = ElementwiseConverters.FloorDiv;
-        return t;
+            var perElement = FlopRules.PerOutputElement();
+            foreach (var (tf, onnx) in Unary)
+                yield return new(tf, Same, (n, c) => UnaryOp(n, c, onnx), perElement);
+            foreach (var (tf, onnx) in Binary)
+                yield return new(tf, s => BinaryShape(s, IntegerRule(tf)), (n, c) => BinaryOp(n, c, onnx), perElement);
+            yield return new("Relu6", Same, Relu6, perElement);
+            yield return new("LeakyRelu", Same, LeakyRelu, perElement);
+            yield return new("Rsqrt", Same, Rsqrt, perElement);
+            yield return new("Square", Same, Square, perElement);
+            yield return new("SquaredDifference", s => BinaryShape(s, null), SquaredDifference, FlopRules.PerOutputElement(2));
+            yield return new("FloorDiv", s => BinaryShape(s, ShapeMath.FloorDiv), FloorDiv, perElement);
+            yield return new("BiasAdd", Same, BiasAdd, perElement);
+            yield return new("BiasAddV1", Same, BiasAdd, perElement);
+            yield return new("Softmax", Same, Softmax, FlopRules.PerOutputElement(3));
+            yield return new("Cast", CastShape, Cast);
+            yield return new("MatMul", MatMulShape, MatMul, MatMulFlops);
+        }
     }
 
-    public static bool IsSupported(string op) => Table.ContainsKey(op) || op is "Const" or "Placeholder" or "PlaceholderWithDefault";
-}
+    private static void Same(ShapeContext s) => s.SameAsInput();
 
-internal static class ElementwiseConverters
-{
+    /// <summary>Broadcast shape, first operand's dtype, and the value when both operands are small known integers.</summary>
+    public static void BinaryShape(ShapeContext s, Func<long, long, long?>? integerRule) =>
+        s.Set(0, ShapeMath.Broadcast(s.Shape(0), s.Shape(1)), s.Type(0), integerRule is null ? null : ShapeMath.FoldBinary(s.Value(0), s.Value(1), integerRule));
+
+    /// <summary>TensorFlow's integer semantics of a binary op, for folding shape arithmetic; null where it has none here.</summary>
+    private static Func<long, long, long?>? IntegerRule(string op) => op switch
+    {
+        "Add" or "AddV2" => (p, q) => p + q,
+        "Sub" => (p, q) => p - q,
+        "Mul" => (p, q) => p * q,
+        // Integer Div and RealDiv truncate toward zero (C semantics).
+        "Div" or "RealDiv" => (p, q) => q == 0 ? null : p / q,
+        "Maximum" => (p, q) => Math.Max(p, q),
+        "Minimum" => (p, q) => Math.Min(p, q),
+        _ => null,
+    };
+
+    private static void CastShape(ShapeContext s)
+    {
+        var dst = s.Node.GetDataType("DstT");
+        var v = s.Value(0);
+        s.Set(0, s.Shape(0), dst, v is not null && dst is DataType.DtInt32 or DataType.DtInt64 && ShapeMath.IsInteger(v) ? ShapeMath.IntValue(v.ToInt64Array(), v.Shape, dst) : null);
+    }
+
+    private static void MatMulShape(ShapeContext s)
+    {
+        var a = s.Shape(0);
+        var b = s.Shape(1);
+        var ta = s.Node.GetBool("transpose_a", false);
+        var tb = s.Node.GetBool("transpose_b", false);
+        s.Set(0, a is { Length: 2 } && b is { Length: 2 } ? [ta ? a[1] : a[0], tb ? b[0] : b[1]] : null, s.Type(0));
+    }
+
+    private static long? MatMulFlops(NodeDef node, GraphShapes shapes)
+    {
+        var output = shapes.Shape(new TensorName(node.Name, 0));
+        var b = shapes.Shape(node.DataInput(1));
+        if (!ShapeMath.IsKnown(output) || !ShapeMath.IsKnown(b) || b!.Length != 2)
+            return null;
+        return 2 * TensorValue.ElementCount(output) * (node.GetBool("transpose_b", false) ? b[1] : b[0]);
+    }
+
     public static readonly (string Tf, string Onnx)[] Unary =
     [
         ("Relu", "Relu"), ("Elu", "Elu"), ("Selu", "Selu"), ("Sigmoid", "Sigmoid"), ("Tanh", "Tanh"), ("Sqrt", "Sqrt"),

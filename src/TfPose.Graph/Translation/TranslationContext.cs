@@ -1,7 +1,6 @@
-using TfPose.Graph;
 using TfPose.Graph.Proto;
 
-namespace TfPose.Runtime.Translation;
+namespace TfPose.Graph.Translation;
 
 /// <summary>
 /// How a translated 4-D tensor is laid out in ONNX. <see cref="Tf"/>: exactly as TensorFlow has it.
@@ -30,13 +29,21 @@ internal sealed class TranslationContext
     private readonly IReadOnlySet<string> _fetched;
     private Dictionary<string, List<(NodeDef Node, int Input, int Output)>>? _consumers;
 
-    public TranslationContext(TfGraph graph, GraphShapes shapes, OnnxBuilder builder, IReadOnlySet<string>? fetchedNodes = null)
+    public TranslationContext(TfGraph graph, GraphShapes shapes, OnnxBuilder builder, IReadOnlySet<string>? fetchedNodes = null,
+        IReadOnlyDictionary<string, long[]>? inputShapes = null)
     {
         Graph = graph;
         Shapes = shapes;
         Builder = builder;
         _fetched = fetchedNodes ?? new HashSet<string>();
+        InputShapes = inputShapes;
     }
+
+    /// <summary>Shapes the caller fixed for the graph's inputs (TensorFlow layout).</summary>
+    public IReadOnlyDictionary<string, long[]>? InputShapes { get; }
+
+    /// <summary>The ONNX model's inputs, in the order the placeholders were translated.</summary>
+    public List<GraphInput> GraphInputs { get; } = [];
 
     public TfGraph Graph { get; }
 
@@ -144,7 +151,7 @@ internal sealed class TranslationContext
         if (value is not null)
             return Builder.Initializer("i64", TensorValue.FromArray<long>(DataType.DtInt64, value.Shape, value.ToInt64Array()));
         var name = Get(t);
-        return Type(t) == DataType.DtInt64 ? name : Builder.Node("Cast", [name], attributes: ("to", (long)Onnx.TensorProto.Types.DataType.Int64));
+        return Type(t) == DataType.DtInt64 ? name : Builder.Node("Cast", [name], attributes: ("to", (long)TfPose.Graph.Onnx.TensorProto.Types.DataType.Int64));
     }
 
     public long[] RequireInts(NodeDef node, int input, string what)

@@ -1,10 +1,9 @@
 using System.Runtime.InteropServices;
 using Google.Protobuf;
-using TfPose.Graph;
-using TfPose.Runtime.Onnx;
+using TfPose.Graph.Onnx;
 using TfDataType = TfPose.Graph.Proto.DataType;
 
-namespace TfPose.Runtime.Translation;
+namespace TfPose.Graph.Translation;
 
 /// <summary>Appends ONNX nodes and initializers with fresh, readable names.</summary>
 internal sealed class OnnxBuilder

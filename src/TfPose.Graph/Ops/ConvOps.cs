@@ -1,11 +1,98 @@
-using TfPose.Graph;
 using TfPose.Graph.Proto;
+using TfPose.Graph.Translation;
 
-namespace TfPose.Runtime.Translation;
+namespace TfPose.Graph.Ops;
 
 /// <summary>Spatial ops: they run channels-first in ONNX, so their NHWC inputs are kept NCHW between them.</summary>
-internal static class ConvConverters
+internal static class ConvOps
 {
+    public static IEnumerable<OpUnit> Units =>
+    [
+        new("Conv2D", ConvShape, Conv2D, ConvFlops),
+        new("DepthwiseConv2dNative", ConvShape, Conv2D, ConvFlops),
+        new("Conv2DBackpropInput", BackpropInputShape, Conv2DBackpropInput, ConvFlops),
+        new("MaxPool", PoolShape, Pool, FlopRules.PerOutputElement()),
+        new("AvgPool", PoolShape, Pool, FlopRules.PerOutputElement()),
+        new("FusedBatchNorm", BatchNormShape, FusedBatchNorm, FlopRules.PerOutputElement(2)),
+        new("FusedBatchNormV2", BatchNormShape, FusedBatchNorm, FlopRules.PerOutputElement(2)),
+        new("FusedBatchNormV3", BatchNormShape, FusedBatchNorm, FlopRules.PerOutputElement(2)),
+        new("ResizeBilinear", ResizeShape, Resize, FlopRules.PerOutputElement(4)),
+        new("ResizeNearestNeighbor", ResizeShape, Resize),
+    ];
+
+    private static void ConvShape(ShapeContext s)
+    {
+        var node = s.Node;
+        var x = s.Shape(0);
+        var w = s.Shape(1);
+        var strides = node.GetInts("strides", [1, 1, 1, 1]);
+        var dil = node.GetInts("dilations", [1, 1, 1, 1]);
+        var padding = node.GetString("padding", "VALID");
+        long[]? outShape = null;
+        if (x is { Length: 4 } && w is { Length: 4 })
+        {
+            var (h, wd, c) = IsNhwc(node) ? (1, 2, 3) : (2, 3, 1);
+            var explicitPads = padding == "EXPLICIT" ? node.GetInts("explicit_paddings") : null;
+            outShape = (long[])x.Clone();
+            outShape[h] = ShapeMath.ConvOut(x[h], w[0], strides[h], dil[h], padding, explicitPads, h);
+            outShape[wd] = ShapeMath.ConvOut(x[wd], w[1], strides[wd], dil[wd], padding, explicitPads, wd);
+            outShape[c] = node.Op == "DepthwiseConv2dNative" ? w[2] * w[3] : w[3];
+        }
+        s.Set(0, outShape, s.Type(0));
+    }
+
+    private static void BackpropInputShape(ShapeContext s)
+    {
+        var outShape = s.Ints(0);
+        if (outShape is null && s.Shape(1) is { Length: 4 } w)
+            outShape = IsNhwc(s.Node) ? [-1, -1, -1, w[2]] : [-1, w[2], -1, -1];
+        s.Set(0, outShape, s.Type(2));
+    }
+
+    /// <summary>Two operations (multiply, add) per filter tap per output element; transposed convolutions count per input element.</summary>
+    private static long? ConvFlops(NodeDef node, GraphShapes shapes)
+    {
+        var filter = shapes.Shape(node.DataInput(1));
+        var reference = node.Op == "Conv2DBackpropInput" ? shapes.Shape(node.DataInput(2)) : shapes.Shape(new TensorName(node.Name, 0));
+        if (!ShapeMath.IsKnown(filter) || !ShapeMath.IsKnown(reference) || filter!.Length != 4)
+            return null;
+        var taps = filter[0] * filter[1] * (node.Op == "DepthwiseConv2dNative" ? 1 : filter[2]);
+        return 2 * TensorValue.ElementCount(reference) * taps;
+    }
+
+    private static void PoolShape(ShapeContext s)
+    {
+        var x = s.Shape(0);
+        var k = s.Node.GetInts("ksize");
+        var st = s.Node.GetInts("strides");
+        var padding = s.Node.GetString("padding", "VALID");
+        long[]? outShape = null;
+        if (x is { Length: 4 })
+        {
+            outShape = (long[])x.Clone();
+            var (h, wd) = SpatialAxes(s.Node);
+            outShape[h] = ShapeMath.ConvOut(x[h], k[h], st[h], 1, padding, null, h);
+            outShape[wd] = ShapeMath.ConvOut(x[wd], k[wd], st[wd], 1, padding, null, wd);
+        }
+        s.Set(0, outShape, s.Type(0));
+    }
+
+    private static void BatchNormShape(ShapeContext s)
+    {
+        var x = s.Shape(0);
+        s.Set(0, x, s.Type(0));
+        var c = x is { Length: 4 } ? x[IsNhwc(s.Node) ? 3 : 1] : -1;
+        for (var i = 1; i <= (s.Node.Op == "FusedBatchNormV3" ? 5 : 4); i++)
+            s.Set(i, [c], DataType.DtFloat);
+    }
+
+    private static void ResizeShape(ShapeContext s)
+    {
+        var x = s.Shape(0);
+        var size = s.Ints(1);
+        s.Set(0, x is { Length: 4 } ? [x[0], size?[0] ?? -1, size?[1] ?? -1, x[3]] : null, s.Node.Op == "ResizeNearestNeighbor" ? s.Type(0) : DataType.DtFloat);
+    }
+
     private static bool IsNhwc(NodeDef node) => node.GetString("data_format", "NHWC") == "NHWC";
 
     private static (int H, int W) SpatialAxes(NodeDef node) => IsNhwc(node) ? (1, 2) : (2, 3);
@@ -310,7 +397,7 @@ internal static class ConvConverters
         }
         var input = c.Get(x, Layout.Nchw);
         if (bilinear && c.Type(x) != DataType.DtFloat)
-            input = c.Builder.Node("Cast", [input], attributes: ("to", (long)Onnx.TensorProto.Types.DataType.Float));
+            input = c.Builder.Node("Cast", [input], attributes: ("to", (long)TfPose.Graph.Onnx.TensorProto.Types.DataType.Float));
         // Full NCHW sizes: batch and channels from the input at run time, height and width from TensorFlow.
         var batchAndChannels = c.Builder.Node("Slice", [c.Builder.Node("Shape", [input]), c.Builder.Int64s("start", 0), c.Builder.Int64s("end", 2)]);
         var sizes = c.Builder.Node("Concat", [batchAndChannels, c.GetInt64(node.DataInput(1))], attributes: ("axis", 0L));

@@ -1,7 +1,6 @@
-using TfPose.Graph;
 using TfPose.Graph.Proto;
 
-namespace TfPose.Runtime.Translation;
+namespace TfPose.Graph.Translation;
 
 /// <summary>
 /// A 1×1 convolution followed by a batch-statistics FusedBatchNorm (one image): computed without normalising the
@@ -54,7 +53,7 @@ internal static class BatchStatisticsFolding
         }
         else
         {
-            var pixels = b.Node("Cast", [b.Node("Gather", [b.Node("Shape", [u]), b.Int64Scalar("pixel_axis", 1)])], attributes: ("to", (long)Onnx.TensorProto.Types.DataType.Float));
+            var pixels = b.Node("Cast", [b.Node("Gather", [b.Node("Shape", [u]), b.Int64Scalar("pixel_axis", 1)])], attributes: ("to", (long)TfPose.Graph.Onnx.TensorProto.Types.DataType.Float));
             moments = b.Node("Div", [b.Node("Gemm", [u, u], attributes: ("transB", 1L)), pixels]);
         }
         var outer = b.Node("Mul", [mean, b.Node("Reshape", [mean, b.Int64s("row", 1, cin)])]);
