@@ -33,6 +33,10 @@ public static class GraphTranslator
 {
     public const int OpsetVersion = 18;
 
+    /// <summary>Every TensorFlow op TfPose translates (directly, or by lowering a fused op into plain ones).</summary>
+    public static IReadOnlyList<string> SupportedOps { get; } =
+        OpRegistry.All.Where(u => OpRegistry.IsSupported(u.Name)).Select(u => u.Name).Order(StringComparer.Ordinal).ToList();
+
     public static TranslatedModel Translate(TfGraph graph, TranslationOptions? options = null)
     {
         options ??= new TranslationOptions();
