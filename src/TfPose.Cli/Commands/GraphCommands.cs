@@ -11,7 +11,7 @@ internal static class GraphCommands
 {
     public static Command Create()
     {
-        var graph = new Command("graph", "Inspect, convert, fold and run frozen TensorFlow graphs (GraphDef .pb).");
+        var graph = new Command("graph", "Inspect, convert, fold and run frozen TensorFlow graphs (GraphDef .pb) and TensorFlow.js graph models (model.json).");
         graph.Add(Inspect());
         graph.Add(Convert());
         graph.Add(Fold());
@@ -57,43 +57,42 @@ internal static class GraphCommands
 
     private static Command Inspect()
     {
-        var model = new Argument<string>("model") { Description = "Frozen GraphDef (.pb, binary or text format)." };
+        var model = new Argument<string>("model") { Description = "Frozen GraphDef (.pb, binary or text format) or TensorFlow.js graph model (model.json)." };
         var shapes = InputShapeOption();
         var cmd = new Command("inspect", "Inputs, outputs, op histogram, unsupported ops, frozen or not, parameters and FLOPs.") { model, shapes };
         cmd.SetAction(parse =>
         {
             var path = parse.GetValue(model)!;
             var g = TfGraph.Load(path);
-            var inputShapes = ParseShapes(parse.GetValue(shapes), g);
+            var report = GraphInspection.Inspect(g, ParseShapes(parse.GetValue(shapes), g));
             AnsiConsole.MarkupLine($"[bold]{Markup.Escape(path)}[/]: {g.Nodes.Count} nodes, producer {g.Proto.Versions?.Producer}");
             var io = new Table().AddColumns("kind", "name", "dtype", "shape");
-            foreach (var input in g.Inputs)
+            foreach (var input in report.Inputs)
                 io.AddRow("input", Markup.Escape(input.Name), DataTypes.Name(input.Type), Markup.Escape(input.Shape is null ? "?" : TensorValue.ShapeText(input.Shape)));
-            if (!g.IsFrozen)
-            {
-                AnsiConsole.Write(io);
-                var variables = g.VariableNodes;
-                AnsiConsole.MarkupLine($"[red]Not frozen[/]: {variables.Count} variable nodes, e.g. {Markup.Escape(string.Join(", ", variables.Take(5).Select(v => v.Name)))}.");
-                AnsiConsole.MarkupLine("Freeze it with TensorFlow's convert_variables_to_constants (or freeze_graph) before running it.");
-                PrintHistogram(g.Nodes.GroupBy(n => n.Op).Select(x => KeyValuePair.Create(x.Key, x.Count())).OrderByDescending(p => p.Value).ToList());
-                return 2;
-            }
-            var inferred = ShapeInference.Infer(g, inputShapes);
-            foreach (var output in g.Outputs)
-            {
-                var shape = inferred.Shape(output);
-                io.AddRow("output", Markup.Escape(output), DataTypes.Name(inferred.Type(TensorName.Parse(output))), Markup.Escape(shape is null ? "?" : TensorValue.ShapeText(shape)));
-            }
+            foreach (var output in report.Outputs)
+                io.AddRow("output", Markup.Escape(output.Name), DataTypes.Name(output.Type), Markup.Escape(output.Shape is null ? "?" : TensorValue.ShapeText(output.Shape)));
             AnsiConsole.Write(io);
-            var stats = GraphStats.Compute(g, inferred);
-            AnsiConsole.MarkupLine($"Frozen: [green]yes[/]   Parameters: {stats.Parameters:N0}   FLOPs: " +
-                (stats.FlopsComplete ? $"{stats.Flops / 1e9:F3} G" : $"{stats.Flops / 1e9:F3} G so far (some shapes unknown: pass --input-shape)"));
-            PrintHistogram(stats.OpHistogram);
-            var unsupported = GraphTranslator.UnsupportedOps(g);
-            if (unsupported.Count == 0)
-                AnsiConsole.MarkupLine("Unsupported ops: [green]none[/]");
+            var stats = report.Stats;
+            if (report.IsFrozen)
+                AnsiConsole.MarkupLine($"Frozen: [green]yes[/]   Parameters: {stats.Parameters:N0}   FLOPs: " +
+                    (stats.FlopsComplete ? $"{stats.Flops / 1e9:F3} G" : $"{stats.Flops / 1e9:F3} G so far (some shapes unknown: pass --input-shape)"));
             else
-                AnsiConsole.MarkupLine($"Unsupported ops: [red]{Markup.Escape(GraphTranslator.Describe(unsupported))}[/]");
+                AnsiConsole.MarkupLine($"[red]Not frozen[/]: {report.Variables.Count} variable nodes, e.g. {Markup.Escape(string.Join(", ", report.Variables.Take(5).Select(v => v.Name)))}. " +
+                    "Freeze it with TensorFlow's convert_variables_to_constants (or freeze_graph) before running it.");
+            PrintHistogram(stats.OpHistogram);
+            if (report.Unsupported.Count == 0)
+            {
+                AnsiConsole.MarkupLine("Unsupported ops: [green]none[/]");
+            }
+            else
+            {
+                AnsiConsole.MarkupLine($"Unsupported ops: [red]{report.Unsupported.Count} node(s), {report.Unsupported.Select(u => u.Op).Distinct().Count()} op(s)[/]");
+                foreach (var group in report.Unsupported.GroupBy(u => u.Op).OrderByDescending(x => x.Count()))
+                    AnsiConsole.MarkupLine($"  [red]{Markup.Escape(group.Key)}[/] ×{group.Count()}: {Markup.Escape(string.Join(", ", group.Take(5).Select(u => u.Reason is null ? u.Node : $"{u.Node} ({u.Reason})")))}{(group.Count() > 5 ? ", …" : "")}");
+            }
+            foreach (var (node, problem) in report.Problems)
+                AnsiConsole.MarkupLine($"[yellow]Shape problem[/] at {Markup.Escape(node)}: {Markup.Escape(problem)}");
+            // Reading the file is what inspect promises; what keeps the graph from running is reported above, not as a failure.
             return 0;
         });
         return cmd;
@@ -104,14 +103,24 @@ internal static class GraphCommands
 
     private static Command Convert()
     {
-        var model = new Argument<string>("model") { Description = "Frozen GraphDef (.pb)." };
-        var output = new Argument<string>("output") { Description = "ONNX file to write." };
+        var model = new Argument<string>("model") { Description = "Frozen GraphDef (.pb) or TensorFlow.js graph model (model.json)." };
+        var output = new Argument<string>("output") { Description = "File to write: .onnx, or .pb for a frozen GraphDef." };
         var shapes = InputShapeOption();
         var outputs = new Option<string[]>("--output-name") { Description = "Tensors to output (default: the graph's sinks).", AllowMultipleArgumentsPerToken = true };
-        var cmd = new Command("convert", "Translate a frozen GraphDef to an ONNX model (TensorFlow layout at inputs and outputs).") { model, output, shapes, outputs };
+        var cmd = new Command("convert", "Translate a graph to an ONNX model (.onnx; TensorFlow layout at inputs and outputs), or write it as a frozen GraphDef (.pb), e.g. a TensorFlow.js model.json.") { model, output, shapes, outputs };
         cmd.SetAction(parse =>
         {
             var g = TfGraph.Load(parse.GetValue(model)!);
+            var target = parse.GetValue(output)!;
+            if (target.EndsWith(".pb", StringComparison.OrdinalIgnoreCase))
+            {
+                g.EnsureFrozen();
+                g.Save(target);
+                Console.WriteLine($"Wrote {target}: frozen GraphDef, {g.Nodes.Count} nodes (inputs {string.Join(", ", g.Inputs.Select(i => i.Name))}; outputs {string.Join(", ", g.Outputs)}).");
+                return 0;
+            }
+            if (!target.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
+                throw new ArgumentException($"{target}: write .onnx (the ONNX model TfPose runs) or .pb (a frozen GraphDef).");
             var names = parse.GetValue(outputs);
             var translated = GraphTranslator.Translate(g, new TranslationOptions
             {
@@ -127,7 +136,7 @@ internal static class GraphCommands
 
     private static Command Fold()
     {
-        var model = new Argument<string>("model") { Description = "Frozen GraphDef (.pb)." };
+        var model = new Argument<string>("model") { Description = "Frozen GraphDef (.pb) or TensorFlow.js graph model (model.json)." };
         var output = new Argument<string>("output") { Description = "Folded GraphDef to write." };
         var shapes = InputShapeOption("--input");
         shapes.Required = true;
@@ -145,7 +154,7 @@ internal static class GraphCommands
 
     private static Command Run()
     {
-        var model = new Argument<string>("model") { Description = "Frozen GraphDef (.pb)." };
+        var model = new Argument<string>("model") { Description = "Frozen GraphDef (.pb) or TensorFlow.js graph model (model.json)." };
         var inputs = new Option<string[]>("--input") { Description = "NAME=FILE.npy or NAME=IMAGE (repeatable).", AllowMultipleArgumentsPerToken = true, Required = true };
         var outputs = new Option<string[]>("--output") { Description = "Tensors to fetch (default: the graph's outputs).", AllowMultipleArgumentsPerToken = true };
         var outFile = new Option<string?>("--out") { Description = "Write the (first) fetched tensor to this .npy; with several fetches, NAME is appended." };
