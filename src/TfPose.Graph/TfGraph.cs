@@ -38,6 +38,9 @@ public sealed class TfGraph
 
     public IReadOnlyList<NodeDef> Nodes => Proto.Node;
 
+    /// <summary>The inputs and outputs the model file declares (a TensorFlow.js signature); null for a plain GraphDef.</summary>
+    public GraphSignature? Signature { get; init; }
+
     public static TfGraph Load(string path)
     {
         byte[] bytes;
@@ -156,11 +159,16 @@ public sealed class TfGraph
         .Select(n => new GraphInput(n.Name, n.GetDataType("dtype", DataType.DtFloat), n.GetShape("shape")))
         .ToList();
 
-    /// <summary>Nodes whose outputs nothing consumes (excluding constants and no-ops): the graph's natural outputs.</summary>
+    /// <summary>
+    /// The tensors the signature lists as outputs, in its order (<c>node:0</c> written <c>node</c>); without one, the
+    /// nodes whose outputs nothing consumes (excluding constants and no-ops): the graph's natural outputs.
+    /// </summary>
     public IReadOnlyList<string> Outputs
     {
         get
         {
+            if (Signature is { Outputs.Count: > 0 } signature)
+                return signature.Outputs.Select(o => TensorName.Parse(o.Tensor).ToString()).ToList();
             var consumed = new HashSet<string>(StringComparer.Ordinal);
             foreach (var node in Proto.Node)
             {
