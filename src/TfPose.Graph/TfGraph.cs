@@ -1,5 +1,6 @@
 using System.Text;
 using Google.Protobuf;
+using TfPose.Graph.Formats;
 using TfPose.Graph.Proto;
 
 namespace TfPose.Graph;
@@ -41,8 +42,14 @@ public sealed class TfGraph
     /// <summary>The inputs and outputs the model file declares (a TensorFlow.js signature); null for a plain GraphDef.</summary>
     public GraphSignature? Signature { get; init; }
 
+    /// <summary>
+    /// Reads a binary or text GraphDef, or a TensorFlow.js graph model: a <c>.json</c> file, or a folder holding
+    /// <c>model.json</c>.
+    /// </summary>
     public static TfGraph Load(string path)
     {
+        if (TfjsGraphModel.IsModelPath(path))
+            return TfjsGraphModel.Load(path);
         byte[] bytes;
         try
         {
@@ -100,7 +107,7 @@ public sealed class TfGraph
         return $"cannot read a binary GraphDef: {reason} ({ex.Message.TrimEnd('.')}).{hint}";
     }
 
-    private void Validate()
+    internal void Validate()
     {
         if (Proto.Node.Count == 0)
             throw new GraphFormatException(SourcePath, "the GraphDef contains no nodes; is this really a TensorFlow graph?");
