@@ -17,7 +17,8 @@ public sealed record GraphInspection(
     IReadOnlyList<NodeDef> Variables,
     GraphStats Stats,
     IReadOnlyList<UnsupportedNode> Unsupported,
-    IReadOnlyList<(string Node, string Problem)> Problems)
+    IReadOnlyList<(string Node, string Problem)> Problems,
+    IReadOnlyDictionary<string, long[]> InputShapes)
 {
     public bool IsFrozen => Variables.Count == 0;
 
@@ -26,10 +27,19 @@ public sealed record GraphInspection(
 
     public static GraphInspection Inspect(TfGraph graph, IReadOnlyDictionary<string, long[]>? inputShapes = null)
     {
+        // Inputs whose only unknown size is the batch are measured at batch 1, so FLOPs are per item without asking.
+        var given = inputShapes ?? new Dictionary<string, long[]>();
+        var used = new Dictionary<string, long[]>(given, StringComparer.Ordinal);
+        foreach (var input in graph.Inputs)
+        {
+            if (!used.ContainsKey(input.Name) && input.Shape is [< 0, ..] shape && shape.Skip(1).All(d => d >= 0))
+                used[input.Name] = [1, .. shape.Skip(1)];
+        }
+        inputShapes = used;
         var shapes = ShapeInference.Infer(graph, inputShapes);
         var outputs = graph.Outputs.Where(o => graph.FindNode(o) is not null).ToList();
         var outputInfo = outputs.Select(o => new GraphOutputInfo(o, shapes.Type(TensorName.Parse(o)), shapes.Shape(o))).ToList();
         var unsupported = GraphTranslator.UnsupportedOps(graph, outputs, inputShapes);
-        return new GraphInspection(graph.Inputs, outputInfo, graph.VariableNodes, GraphStats.Compute(graph, shapes), unsupported, shapes.Problems);
+        return new GraphInspection(graph.Inputs, outputInfo, graph.VariableNodes, GraphStats.Compute(graph, shapes), unsupported, shapes.Problems, used);
     }
 }

@@ -142,6 +142,12 @@ public sealed class TfGraph
     /// <summary>The graph with fused ops rewritten into the plain ops they stand for (this graph when it has none).</summary>
     internal TfGraph Lowered => _lowered ??= Ops.OpLowering.Lower(this);
 
+    /// <summary>
+    /// This graph with fused ops (_FusedConv2D, FusedDepthwiseConv2dNative, _FusedMatMul, _FusedBatchNormEx) written
+    /// as the plain ops they fuse, under the same output names: what every TensorFlow tool can read.
+    /// </summary>
+    public TfGraph Unfused() => Lowered;
+
     public void Reindex()
     {
         _lowered = null;

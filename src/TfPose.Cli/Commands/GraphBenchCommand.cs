@@ -12,44 +12,47 @@ internal static class GraphBenchCommand
 {
     public static Command Create()
     {
-        var model = new Argument<string>("model") { Description = "Frozen GraphDef (.pb)." };
+        var model = new Argument<string>("model") { Description = "Frozen GraphDef (.pb) or TensorFlow.js graph model (model.json)." };
         var shape = GraphCommands.InputShapeOption();
-        shape.Required = true;
         var runs = new Option<int>("--runs") { Description = "Timed runs per engine after warm-up, spread over the rounds.", DefaultValueFactory = _ => 50 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed runs first.", DefaultValueFactory = _ => 5 };
         var rounds = new Option<int>("--rounds") { Description = "Rounds alternating the engines (this machine's speed drifts; alternating keeps the comparison fair).", DefaultValueFactory = _ => 5 };
         var threads = new Option<int>("--threads") { Description = "Threads for both engines (0 = all cores)." };
         var noOpenCv = new Option<bool>("--no-opencv") { Description = "Skip the OpenCV DNN comparison." };
-        var cmd = new Command("graph", "Latency of a graph on TfPose (ONNX Runtime) and OpenCV DNN, same input, same process.") { model, shape, runs, warmup, rounds, threads, noOpenCv };
+        var against = new Option<string?>("--against") { Description = "A second form of the same graph (e.g. the plain GraphDef `graph convert --unfuse` writes) to time on TfPose in the same rounds." };
+        var cmd = new Command("graph", "Latency of a graph on TfPose (ONNX Runtime) and OpenCV DNN, same input, same process.") { model, shape, runs, warmup, rounds, threads, noOpenCv, against };
         cmd.SetAction(parse =>
         {
             var path = parse.GetValue(model)!;
             var graph = TfGraph.Load(path);
             var shapes = GraphCommands.ParseShapes(parse.GetValue(shape), graph);
+            if (shapes.Count == 0 && graph.Inputs is [{ Shape: { } declared } only] && declared.Skip(1).All(d => d >= 0))
+                shapes[only.Name] = [Math.Max(declared[0], 1), .. declared.Skip(1)]; // a single input of known size: batch 1 unless fixed
             if (shapes.Count != 1 || shapes.Values.Single().Any(d => d < 0))
                 throw new ArgumentException("bench graph takes one fully known input shape, e.g. --input-shape image=1x368x432x3.");
             var (name, dims) = shapes.Single();
-            var count = (int)dims.Aggregate(1L, (a, b) => a * b);
-            var rng = new Random(1);
-            var data = new float[count];
-            for (var i = 0; i < count; i++)
-                data[i] = (float)(rng.NextDouble() * 255);
+            var inputType = graph.Inputs.FirstOrDefault(i => i.Name == name)?.Type ?? TfPose.Graph.Proto.DataType.DtFloat;
+            var stats = GraphStats.Compute(graph, ShapeInference.Infer(graph, shapes));
+            Console.WriteLine(FormattableString.Invariant($"{path}: input {name} {DataTypes.Name(inputType)}{TensorValue.ShapeText(dims)}, {stats.Flops / 1e9:F3} GFLOPs{(stats.FlopsComplete ? "" : " (counted ops only)")}"));
             var n = Math.Max(1, parse.GetValue(runs));
             var w = parse.GetValue(warmup);
             var r = Math.Clamp(parse.GetValue(rounds), 1, n);
             var t = parse.GetValue(threads);
 
             using var session = new GraphSession(graph, new GraphSessionOptions { IntraOpThreads = t });
-            using var tensor = GraphTensor.FromArray(data, dims);
+            using var tensor = RandomInput(inputType, dims);
             var feeds = new Dictionary<string, GraphTensor> { [name] = tensor };
             var engines = new List<(string Name, Action Run)> { ("TfPose (ONNX Runtime)", () => { using var result = session.Run(feeds); }) };
+            using var second = parse.GetValue(against) is { } other ? new GraphSession(other, new GraphSessionOptions { IntraOpThreads = t }) : null;
+            if (second is not null)
+                engines.Add(($"TfPose, {Path.GetFileName(parse.GetValue(against))}", () => { using var result = second.Run(feeds); }));
 
             var folded = Path.Combine(Path.GetTempPath(), $"tfpose-bench-{Guid.NewGuid():N}.pb");
             Net? net = null;
             Mat? blob = null;
             try
             {
-                if (!parse.GetValue(noOpenCv) && dims.Length == 4)
+                if (!parse.GetValue(noOpenCv) && second is null && dims.Length == 4 && inputType == TfPose.Graph.Proto.DataType.DtFloat)
                 {
                     try
                     {
@@ -100,7 +103,7 @@ internal static class GraphBenchCommand
                 for (var e = 0; e < engines.Count; e++)
                     Report(engines[e].Name, sorted[e], dims[0]);
                 if (engines.Count > 1)
-                    Console.WriteLine(FormattableString.Invariant($"Speed-up: {sorted[1][sorted[1].Length / 2] / sorted[0][sorted[0].Length / 2]:F2}x (median; {r} alternating rounds of {n} runs per engine)"));
+                    Console.WriteLine(FormattableString.Invariant($"{(second is null ? "Speed-up" : "Ratio")}: {sorted[1][sorted[1].Length / 2] / sorted[0][sorted[0].Length / 2]:F2}x (median of the second over the first; {r} alternating rounds of {n} runs per engine)"));
             }
             finally
             {
@@ -111,6 +114,20 @@ internal static class GraphBenchCommand
             return 0;
         });
         return cmd;
+    }
+
+    /// <summary>A deterministic input of the graph's dtype with pixel-like values (0..255; -1..1 would do as well for timing).</summary>
+    private static GraphTensor RandomInput(TfPose.Graph.Proto.DataType type, long[] dims)
+    {
+        var count = (int)dims.Aggregate(1L, (a, b) => a * b);
+        var rng = new Random(1);
+        return type switch
+        {
+            TfPose.Graph.Proto.DataType.DtInt32 => GraphTensor.FromArray(Enumerable.Range(0, count).Select(_ => rng.Next(256)).ToArray(), dims),
+            TfPose.Graph.Proto.DataType.DtUint8 => GraphTensor.FromArray(Enumerable.Range(0, count).Select(_ => (byte)rng.Next(256)).ToArray(), dims),
+            TfPose.Graph.Proto.DataType.DtFloat => GraphTensor.FromArray(Enumerable.Range(0, count).Select(_ => (float)(rng.NextDouble() * 255)).ToArray(), dims),
+            _ => throw new ArgumentException($"bench graph feeds float32, int32 or uint8 inputs; '{DataTypes.Name(type)}' is not one of them."),
+        };
     }
 
     private static void Report(string engine, double[] sorted, long batch)

@@ -73,8 +73,9 @@ internal static class GraphCommands
                 io.AddRow("output", Markup.Escape(output.Name), DataTypes.Name(output.Type), Markup.Escape(output.Shape is null ? "?" : TensorValue.ShapeText(output.Shape)));
             AnsiConsole.Write(io);
             var stats = report.Stats;
+            var at = report.InputShapes.Count == 0 ? "" : " at " + string.Join(", ", report.InputShapes.Select(p => $"{p.Key}={string.Join("x", p.Value)}"));
             if (report.IsFrozen)
-                AnsiConsole.MarkupLine($"Frozen: [green]yes[/]   Parameters: {stats.Parameters:N0}   FLOPs: " +
+                AnsiConsole.MarkupLine($"Frozen: [green]yes[/]   Parameters: {stats.Parameters:N0}   FLOPs{Markup.Escape(at)}: " +
                     (stats.FlopsComplete ? $"{stats.Flops / 1e9:F3} G" : $"{stats.Flops / 1e9:F3} G so far (some shapes unknown: pass --input-shape)"));
             else
                 AnsiConsole.MarkupLine($"[red]Not frozen[/]: {report.Variables.Count} variable nodes, e.g. {Markup.Escape(string.Join(", ", report.Variables.Take(5).Select(v => v.Name)))}. " +
@@ -107,7 +108,8 @@ internal static class GraphCommands
         var output = new Argument<string>("output") { Description = "File to write: .onnx, or .pb for a frozen GraphDef." };
         var shapes = InputShapeOption();
         var outputs = new Option<string[]>("--output-name") { Description = "Tensors to output (default: the graph's sinks).", AllowMultipleArgumentsPerToken = true };
-        var cmd = new Command("convert", "Translate a graph to an ONNX model (.onnx; TensorFlow layout at inputs and outputs), or write it as a frozen GraphDef (.pb), e.g. a TensorFlow.js model.json.") { model, output, shapes, outputs };
+        var unfuse = new Option<bool>("--unfuse") { Description = "For a .pb target: write fused ops (_FusedConv2D, ...) as the plain ops they fuse." };
+        var cmd = new Command("convert", "Translate a graph to an ONNX model (.onnx; TensorFlow layout at inputs and outputs), or write it as a frozen GraphDef (.pb), e.g. a TensorFlow.js model.json.") { model, output, shapes, outputs, unfuse };
         cmd.SetAction(parse =>
         {
             var g = TfGraph.Load(parse.GetValue(model)!);
@@ -115,6 +117,8 @@ internal static class GraphCommands
             if (target.EndsWith(".pb", StringComparison.OrdinalIgnoreCase))
             {
                 g.EnsureFrozen();
+                if (parse.GetValue(unfuse))
+                    g = g.Unfused();
                 g.Save(target);
                 Console.WriteLine($"Wrote {target}: frozen GraphDef, {g.Nodes.Count} nodes (inputs {string.Join(", ", g.Inputs.Select(i => i.Name))}; outputs {string.Join(", ", g.Outputs)}).");
                 return 0;
