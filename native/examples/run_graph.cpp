@@ -1,6 +1,6 @@
 // run_graph - load a frozen TensorFlow graph from C++ with tfpose.hpp, feed a tensor, print the output.
 //
-//   run_graph GRAPH.pb [--input NAME] [--shape D0,D1,...] [--fetch NAME]... [--save-input IN.npy]
+//   run_graph GRAPH.pb|model.json [--input NAME] [--shape D0,D1,...] [--fetch NAME]... [--save-input IN.npy]
 //                      [--save-output OUT.npy] [--print N]
 //
 // The input (the first graph input unless --input) is filled with a fixed pattern, so runs are

@@ -129,7 +129,8 @@ typedef struct tfpose_feed {
 typedef struct tfpose_session tfpose_session;
 typedef struct tfpose_results tfpose_results;
 
-/* Loads a frozen GraphDef (.pb, binary or text) and translates it for ONNX Runtime. options may be NULL. */
+/* Loads a frozen GraphDef (.pb, binary or text) or a TensorFlow.js graph model (model.json beside its weight
+   shards, or the folder holding it) and translates it for ONNX Runtime. options may be NULL. */
 TFPOSE_API tfpose_status* TFPOSE_CALL tfpose_session_create(const char* graph_path, const tfpose_session_options* options,
                                                             tfpose_session** session);
 TFPOSE_API tfpose_status* TFPOSE_CALL tfpose_session_free(tfpose_session* session);
