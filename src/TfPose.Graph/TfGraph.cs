@@ -274,9 +274,40 @@ public sealed class TfGraph
             }
         }
         var stuck = Proto.Node.Where(n => indegree[n.Name] > 0).ToList();
-        cyclic = stuck.Select(n => n.Name).ToList();
         order.AddRange(stuck);
+        cyclic = OnCycles(stuck);
         return order;
+    }
+
+    /// <summary>
+    /// Of the nodes Kahn's algorithm could not order, those on a cycle: readers downstream of a cycle are peeled off
+    /// (nodes no other stuck node reads, repeatedly), so a report names the cycle rather than everything after it.
+    /// </summary>
+    private static List<string> OnCycles(List<NodeDef> stuck)
+    {
+        var names = stuck.Select(n => n.Name).ToHashSet(StringComparer.Ordinal);
+        var readers = stuck.ToDictionary(n => n.Name, _ => 0, StringComparer.Ordinal);
+        foreach (var node in stuck)
+        {
+            foreach (var dep in node.Input.Select(i => TensorName.Parse(i).Node).Distinct(StringComparer.Ordinal))
+            {
+                if (names.Contains(dep))
+                    readers[dep]++;
+            }
+        }
+        var peel = new Queue<NodeDef>(stuck.Where(n => readers[n.Name] == 0));
+        var byName = stuck.ToDictionary(n => n.Name, StringComparer.Ordinal);
+        while (peel.Count > 0)
+        {
+            var node = peel.Dequeue();
+            names.Remove(node.Name);
+            foreach (var dep in node.Input.Select(i => TensorName.Parse(i).Node).Distinct(StringComparer.Ordinal))
+            {
+                if (names.Contains(dep) && --readers[dep] == 0)
+                    peel.Enqueue(byName[dep]);
+            }
+        }
+        return stuck.Where(n => names.Contains(n.Name)).Select(n => n.Name).ToList();
     }
 
     /// <summary>Names of every node needed to compute <paramref name="outputs"/>.</summary>
