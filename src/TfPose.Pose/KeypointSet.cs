@@ -110,8 +110,26 @@ public sealed class KeypointSet
          new(5, 11), new(11, 12), new(12, 13), new(8, 11)],
         [-1, -1, -1, -1, -1, 5, 2, 6, 3, 7, 4, 11, 8, 12, 9, 13, 10]);
 
+    /// <summary>
+    /// MediaPipe BlazePose's 33 landmarks (face, hands and feet beyond COCO's 17), drawn with MediaPipe's pose
+    /// connections; 17 map onto COCO.
+    /// </summary>
+    public static KeypointSet BlazePose33 { get; } = new(
+        "blazepose33",
+        ["nose", "left_eye_inner", "left_eye", "left_eye_outer", "right_eye_inner", "right_eye", "right_eye_outer", "left_ear", "right_ear",
+         "mouth_left", "mouth_right", "left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist",
+         "left_pinky", "right_pinky", "left_index", "right_index", "left_thumb", "right_thumb", "left_hip", "right_hip",
+         "left_knee", "right_knee", "left_ankle", "right_ankle", "left_heel", "right_heel", "left_foot_index", "right_foot_index"],
+        new (int, int)[]
+        {
+            (0, 1), (1, 2), (2, 3), (3, 7), (0, 4), (4, 5), (5, 6), (6, 8), (9, 10), (11, 12), (11, 13), (13, 15), (15, 17), (15, 19),
+            (15, 21), (17, 19), (12, 14), (14, 16), (16, 18), (16, 20), (16, 22), (18, 20), (11, 23), (12, 24), (23, 24), (23, 25),
+            (24, 26), (25, 27), (26, 28), (27, 29), (28, 30), (29, 31), (30, 32), (27, 31), (28, 32),
+        }.Select(b => new Bone(b.Item1, b.Item2)).ToArray(),
+        [0, 2, 5, 7, 8, 11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28]);
+
     /// <summary>The built-in sets, by <see cref="Name"/>.</summary>
-    public static IReadOnlyList<KeypointSet> BuiltIn { get; } = [OpenPose18, Coco17, AiChallenger14];
+    public static IReadOnlyList<KeypointSet> BuiltIn { get; } = [OpenPose18, Coco17, AiChallenger14, BlazePose33];
 
     public static KeypointSet? FindBuiltIn(string name) =>
         BuiltIn.FirstOrDefault(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase));

@@ -9,12 +9,24 @@ namespace TfPose.Pose;
 /// <param name="Score">Confidence: heatmap value at the keypoint (for PoseNet, the sigmoid score).</param>
 public readonly record struct Keypoint(int Part, float X, float Y, float NormalizedX, float NormalizedY, float Score)
 {
+    /// <summary>Depth where the model gives one (BlazePose: in the same scale as X, relative to the hips' midpoint; smaller is nearer).</summary>
+    public float? Z { get; init; }
+
+    /// <summary>Probability that the keypoint is visible (not occluded), where the model gives one (BlazePose).</summary>
+    public float? Visibility { get; init; }
+
+    /// <summary>Probability that the keypoint is inside the image, where the model gives one (BlazePose).</summary>
+    public float? Presence { get; init; }
+
     /// <summary>An OpenPose (COCO-18) keypoint.</summary>
     public Keypoint(BodyPart part, float x, float y, float normalizedX, float normalizedY, float score)
         : this((int)part, x, y, normalizedX, normalizedY, score)
     {
     }
 }
+
+/// <summary>A keypoint in metres in a body-centred frame (BlazePose's world landmarks: origin between the hips, y down).</summary>
+public readonly record struct WorldKeypoint(int Part, float X, float Y, float Z, float Score);
 
 /// <summary>One person: keypoints of the model's <see cref="KeypointSet"/> (missing ones absent) and an overall score.</summary>
 public sealed class Person
@@ -40,6 +52,15 @@ public sealed class Person
     public Person(IEnumerable<Keypoint> keypoints, float score) : this(KeypointSet.OpenPose18, keypoints, score)
     {
     }
+
+    /// <summary>The person's id across video frames, set by a tracker (<c>null</c> on still images and untracked models).</summary>
+    public int? TrackId { get; set; }
+
+    /// <summary>The person's box in image pixels where the model gives one (MoveNet MultiPose, the BlazePose detector).</summary>
+    public OpenCvSharp.Rect2f? Box { get; init; }
+
+    /// <summary>3-D keypoints in metres where the model gives them (BlazePose), in set order.</summary>
+    public IReadOnlyList<WorldKeypoint>? WorldKeypoints { get; init; }
 
     /// <summary>Which keypoints <see cref="Keypoint.Part"/> indexes.</summary>
     public KeypointSet KeypointSet { get; }
