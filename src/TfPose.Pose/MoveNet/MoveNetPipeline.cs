@@ -1,0 +1,211 @@
+using OpenCvSharp;
+using TfPose.Graph;
+using TfPose.Runtime;
+
+namespace TfPose.Pose.MoveNet;
+
+/// <summary>Settings of MoveNet's pre- and post-processing (pose-detection's defaults).</summary>
+public sealed record MoveNetOptions
+{
+    /// <summary>People (multi-pose) or the one person (single-pose) scoring below this are dropped.</summary>
+    public float MinPoseScore { get; init; } = 0.25f;
+
+    /// <summary>MultiPose: the image's longer side is resized to this (a multiple of 32), the other side padded up to one.</summary>
+    public int MultiPoseMaxDimension { get; init; } = 256;
+}
+
+/// <summary>
+/// Google's MoveNet, run as TensorFlow.js' pose-detection runs it. SinglePose (Lightning 192², Thunder 256²) looks at a
+/// square crop region: on a still image the whole image padded to a square; in a video the region follows the person
+/// from frame to frame. MultiPose resizes the image so its longer side is 256 and pads the other to a multiple of 32.
+/// Inputs are int32 RGB 0..255; outputs are keypoints as (y, x, score) normalised to the network input.
+/// </summary>
+public sealed class MoveNetPipeline : IDisposable
+{
+    private const int Keypoints = 17;
+    private const int InstanceSize = Keypoints * 3 + 5; // 17 × (y, x, score), then ymin, xmin, ymax, xmax, score
+    private const float CropFilterAlpha = 0.9f;
+
+    private readonly GraphSession _session;
+    private readonly MoveNetOptions _options;
+    private readonly string _input;
+    private readonly string[] _fetch;
+    private readonly Keypoint[] _keypoints = new Keypoint[Keypoints];
+    private readonly Mat _warped = new();
+    private int[] _pixels = [];
+    private GraphTensor? _tensor;
+    private long[] _tensorShape = [];
+    private CropRegion? _crop;
+
+    public MoveNetPipeline(TfGraph graph, MoveNetOptions? options = null, GraphSessionOptions? sessionOptions = null)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        _options = options ?? new MoveNetOptions();
+        if (_options.MultiPoseMaxDimension <= 0 || _options.MultiPoseMaxDimension % 32 != 0)
+            throw new ArgumentException($"MultiPoseMaxDimension {_options.MultiPoseMaxDimension} must be a positive multiple of 32.", nameof(options));
+        var where = graph.SourcePath ?? "the graph";
+        if (Detect(graph) is not { } kind)
+            throw new InvalidDataException($"{where}: not a MoveNet graph (one int32 [1,H,W,3] input; output [1,1,17,3] or [1,N,56]).");
+        MultiPose = kind.MultiPose;
+        InputSize = kind.InputSize;
+        _input = graph.Inputs[0].Name;
+        _fetch = [graph.Outputs[0]];
+        _session = new GraphSession(graph, sessionOptions);
+    }
+
+    /// <summary>True for MultiPose (up to 6 people with boxes), false for SinglePose.</summary>
+    public bool MultiPose { get; }
+
+    /// <summary>SinglePose: the network's square input side (192 Lightning, 256 Thunder); MultiPose: 0 (any multiple of 32).</summary>
+    public int InputSize { get; }
+
+    /// <summary>
+    /// Recognises MoveNet from its signature: one int32 image input and an output of [1,1,17,3] (single pose, whose input
+    /// side is then fixed) or [1,N,56] (multi-pose); null for other graphs.
+    /// </summary>
+    public static (bool MultiPose, int InputSize)? Detect(TfGraph graph)
+    {
+        if (graph.Inputs is not [{ Type: Graph.Proto.DataType.DtInt32, Shape: { Length: 4 } inShape }] || inShape[3] != 3 || graph.Outputs.Count != 1)
+            return null;
+        var shapes = ShapeInference.Infer(graph, new Dictionary<string, long[]> { [graph.Inputs[0].Name] = [1, inShape[1] > 0 ? inShape[1] : 256, inShape[2] > 0 ? inShape[2] : 256, 3] });
+        return shapes.Shape(graph.Outputs[0]) switch
+        {
+            [_, 1, Keypoints, 3] when inShape[1] > 0 && inShape[1] == inShape[2] => (false, (int)inShape[1]),
+            [_, _, InstanceSize] => (true, 0),
+            _ => null,
+        };
+    }
+
+    /// <summary>
+    /// The people in a BGR image, in its pixels. With <paramref name="video"/> a single-pose model looks where the
+    /// person was in the previous frame (call <see cref="Reset"/> between unrelated videos); without, at the whole image.
+    /// </summary>
+    public List<Person> Estimate(Mat bgr, bool video = false)
+    {
+        ArgumentNullException.ThrowIfNull(bgr);
+        if (bgr.Empty() || bgr.Type() != MatType.CV_8UC3)
+            throw new ArgumentException($"Expected a non-empty 8-bit BGR image, got {bgr.Type()} {bgr.Width}x{bgr.Height}.", nameof(bgr));
+        return MultiPose ? EstimateMany(bgr) : EstimateOne(bgr, video);
+    }
+
+    /// <summary>Forgets the crop region carried between video frames.</summary>
+    public void Reset() => _crop = null;
+
+    /// <summary>The crop region the next video frame will use (null: the whole image).</summary>
+    public CropRegion? NextCropRegion => _crop;
+
+    private List<Person> EstimateOne(Mat bgr, bool video)
+    {
+        int w = bgr.Width, h = bgr.Height, s = InputSize;
+        var region = video && _crop is { } carried ? carried : CropRegion.WholeImage(w, h);
+        // tf.image.cropAndResize samples input row y1·(H−1) + i·(y2−y1)·(H−1)/(size−1); outside the image is black.
+        var ax = region.Width * (w - 1) / (s - 1);
+        var ay = region.Height * (h - 1) / (s - 1);
+        using (var map = Mat.FromPixelData(2, 3, MatType.CV_64FC1, new double[] { ax, 0, region.XMin * (w - 1), 0, ay, region.YMin * (h - 1) }))
+            Cv2.WarpAffine(bgr, _warped, map, new Size(s, s), InterpolationFlags.Linear | InterpolationFlags.WarpInverseMap, BorderTypes.Constant, Scalar.Black);
+        var output = Run(_warped, s, s);
+
+        float score = 0;
+        var counted = 0;
+        for (var k = 0; k < Keypoints; k++)
+        {
+            var y = (region.YMin + output[3 * k] * region.Height) * h;
+            var x = (region.XMin + output[3 * k + 1] * region.Width) * w;
+            var c = output[3 * k + 2];
+            _keypoints[k] = new Keypoint(k, x, y, x / w, y / h, c);
+            if (c > CropRegion.MinKeypointScore)
+            {
+                score += c;
+                counted++;
+            }
+        }
+        score = counted > 0 ? score / counted : 0;
+        if (score < _options.MinPoseScore)
+        {
+            Reset();
+            return [];
+        }
+        if (video)
+            _crop = Filter(CropRegion.Next(_keypoints, w, h));
+        return [new Person(KeypointSet.Coco17, _keypoints, score)];
+    }
+
+    /// <summary>The crop region moves smoothly: each edge follows a low-pass filter (pose-detection's alpha 0.9).</summary>
+    private CropRegion Filter(CropRegion next) => _crop is not { } previous ? next : new CropRegion(
+        CropFilterAlpha * next.YMin + (1 - CropFilterAlpha) * previous.YMin, CropFilterAlpha * next.XMin + (1 - CropFilterAlpha) * previous.XMin,
+        CropFilterAlpha * next.YMax + (1 - CropFilterAlpha) * previous.YMax, CropFilterAlpha * next.XMax + (1 - CropFilterAlpha) * previous.XMax);
+
+    private List<Person> EstimateMany(Mat bgr)
+    {
+        int w = bgr.Width, h = bgr.Height, max = _options.MultiPoseMaxDimension;
+        int rw, rh, pw, ph;
+        if (w > h)
+        {
+            (rw, rh) = (max, Math.Max(1, (int)Math.Round(max * (double)h / w)));
+            (pw, ph) = (rw, (rh + 31) / 32 * 32);
+        }
+        else
+        {
+            (rw, rh) = (Math.Max(1, (int)Math.Round(max * (double)w / h)), max);
+            (pw, ph) = ((rw + 31) / 32 * 32, rh);
+        }
+        // tf.image.resizeBilinear without half-pixel centres samples input x·(W/w'); the padding below and right is black.
+        _warped.Create(ph, pw, MatType.CV_8UC3);
+        _warped.SetTo(Scalar.Black);
+        using (var resized = new Mat(_warped, new Rect(0, 0, rw, rh)))
+        using (var map = Mat.FromPixelData(2, 3, MatType.CV_64FC1, new double[] { w / (double)rw, 0, 0, 0, h / (double)rh, 0 }))
+            Cv2.WarpAffine(bgr, resized, map, new Size(rw, rh), InterpolationFlags.Linear | InterpolationFlags.WarpInverseMap, BorderTypes.Replicate);
+        var output = Run(_warped, pw, ph);
+
+        // Outputs are normalised to the padded input; the image covers rh/ph of its height and rw/pw of its width.
+        float sy = ph / (float)rh * h, sx = pw / (float)rw * w;
+        var people = new List<Person>();
+        for (var i = 0; i + InstanceSize <= output.Length; i += InstanceSize)
+        {
+            var score = output[i + InstanceSize - 1];
+            if (score < _options.MinPoseScore)
+                continue;
+            for (var k = 0; k < Keypoints; k++)
+            {
+                float y = output[i + 3 * k] * sy, x = output[i + 3 * k + 1] * sx;
+                _keypoints[k] = new Keypoint(k, x, y, x / w, y / h, output[i + 3 * k + 2]);
+            }
+            var b = i + 3 * Keypoints;
+            var box = new Rect2f(output[b + 1] * sx, output[b] * sy, (output[b + 3] - output[b + 1]) * sx, (output[b + 2] - output[b]) * sy);
+            people.Add(new Person(KeypointSet.Coco17, _keypoints, score) { Box = box });
+        }
+        return people;
+    }
+
+    /// <summary>Feeds an 8-bit BGR image as int32 RGB [1, height, width, 3] and returns the one output.</summary>
+    private float[] Run(Mat bgr, int width, int height)
+    {
+        var count = width * height * 3;
+        long[] shape = [1, height, width, 3];
+        if (_tensor is null || !_tensorShape.AsSpan().SequenceEqual(shape))
+        {
+            _tensor?.Dispose();
+            _pixels = new int[count];
+            _tensor = GraphTensor.FromArray(_pixels, shape);
+            _tensorShape = shape;
+        }
+        // The warped Mat is continuous (created here at this size): one pass turns BGR bytes into RGB int32.
+        var src = bgr.AsSpan<byte>();
+        var dst = _pixels.AsSpan();
+        for (var p = 0; p < count; p += 3)
+        {
+            dst[p] = src[p + 2];
+            dst[p + 1] = src[p + 1];
+            dst[p + 2] = src[p];
+        }
+        using var results = _session.Run(new Dictionary<string, GraphTensor>(1) { [_input] = _tensor }, _fetch);
+        return results[0].ToArray<float>();
+    }
+
+    public void Dispose()
+    {
+        _tensor?.Dispose();
+        _warped.Dispose();
+        _session.Dispose();
+    }
+}
