@@ -38,6 +38,9 @@ public sealed record PoseEstimatorOptions
 
     /// <summary>PoseNet decoding (single or multi-pose, tfjs defaults).</summary>
     public PoseNetDecoderOptions PoseNet { get; init; } = new();
+
+    /// <summary>MoveNet pre- and post-processing (minimum pose score, MultiPose input size).</summary>
+    public MoveNet.MoveNetOptions MoveNet { get; init; } = new();
 }
 
 /// <summary>An image preprocessed for the network: one float input per scale and the way back to image pixels.</summary>
@@ -79,28 +82,33 @@ public sealed class PreparedImage : IDisposable
 /// </remarks>
 public sealed class PoseEstimator : IDisposable
 {
-    private readonly IPoseNetwork _network;
+    private readonly IPoseNetwork? _network;
+    private readonly IPosePipeline? _pipeline;
     private readonly bool _ownsNetwork;
-    private readonly IPoseDecoder _decoder;
+    private readonly IPoseDecoder? _decoder;
     private readonly PoseOutput _scaleOutput = new();
     private readonly PoseOutput _estimateOutput = new();
     private readonly float[] _scales;
 
-    /// <summary>Loads a frozen graph (.pb) and prepares the runtime session.</summary>
+    /// <summary>Loads a frozen graph (.pb) or TensorFlow.js graph model (model.json) and prepares the runtime session.</summary>
     public PoseEstimator(string modelPath, PoseEstimatorOptions? options = null)
-        : this(CreateNetwork(modelPath, options ?? new PoseEstimatorOptions()), ownsNetwork: true)
+        : this(Load(modelPath, options ?? new PoseEstimatorOptions()))
     {
     }
 
-    private PoseEstimator((GraphPoseNetwork Network, PoseEstimatorOptions Options) created, bool ownsNetwork)
-        : this(created.Network, created.Options, ownsNetwork)
+    private PoseEstimator((IPoseNetwork? Network, IPosePipeline? Pipeline, PoseEstimatorOptions Options) created)
+        : this(created.Network, created.Pipeline, created.Options, ownsNetwork: true)
     {
     }
 
-    /// <summary>Uses an already created network (any engine).</summary>
+    /// <summary>Uses an already created network (any engine) of a kind decoded in stages (OpenPose, PoseNet, heatmaps).</summary>
     public PoseEstimator(IPoseNetwork network, PoseEstimatorOptions? options = null, bool ownsNetwork = true)
+        : this(network ?? throw new ArgumentNullException(nameof(network)), null, options, ownsNetwork)
     {
-        ArgumentNullException.ThrowIfNull(network);
+    }
+
+    private PoseEstimator(IPoseNetwork? network, IPosePipeline? pipeline, PoseEstimatorOptions? options, bool ownsNetwork)
+    {
         Options = options ?? new PoseEstimatorOptions();
         var model = Model = Options.Model ?? PoseModel.OpenPose;
         Width = Options.Width ?? model.DefaultWidth;
@@ -118,8 +126,11 @@ public sealed class PoseEstimator : IDisposable
                 throw new ArgumentOutOfRangeException(nameof(options), Options.ScaleGap,
                     $"ScaleGap {Options.ScaleGap} with {Options.ScaleNumber} scales reaches a non-positive scale.");
             _scales = Enumerable.Range(0, Options.ScaleNumber).Select(i => 1f - i * Options.ScaleGap).ToArray();
+            if (model.RunsAsPipeline != (pipeline is not null))
+                throw new ArgumentException($"A {model.Kind} model runs {(model.RunsAsPipeline ? "as one step per image" : "as a network with a decoder")}; the estimator was given the other.");
             _decoder = model.Kind switch
             {
+                _ when model.RunsAsPipeline => null,
                 PoseModelKind.OpenPose => new PafDecoder(model, Options.Decoder),
                 PoseModelKind.PoseNet => new PoseNetDecoder(model, Options.PoseNet),
                 _ => new HeatmapDecoder(model, Options.Heatmap),
@@ -127,17 +138,22 @@ public sealed class PoseEstimator : IDisposable
         }
         catch
         {
-            if (ownsNetwork) network.Dispose();
+            if (ownsNetwork)
+            {
+                network?.Dispose();
+                pipeline?.Dispose();
+            }
             throw;
         }
         _network = network;
+        _pipeline = pipeline;
         _ownsNetwork = ownsNetwork;
     }
 
-    private static (GraphPoseNetwork, PoseEstimatorOptions) CreateNetwork(string modelPath, PoseEstimatorOptions options)
+    private static (IPoseNetwork?, IPosePipeline?, PoseEstimatorOptions) Load(string modelPath, PoseEstimatorOptions options)
     {
         ArgumentException.ThrowIfNullOrEmpty(modelPath);
-        if (!File.Exists(modelPath))
+        if (!File.Exists(modelPath) && !Directory.Exists(modelPath))
             throw new FileNotFoundException($"Model not found: {modelPath}", modelPath);
         var graph = Graph.TfGraph.Load(modelPath);
         var model = options.Model ?? PoseModelDescription.Load(graph, modelPath);
@@ -146,8 +162,17 @@ public sealed class PoseEstimator : IDisposable
         var h = options.Height ?? model.DefaultHeight;
         model.ValidateSize(w, h); // fail before the (slow) graph translation
         var resolved = options with { Model = model };
-        return (new GraphPoseNetwork(graph, modelPath, model, new Runtime.GraphSessionOptions { IntraOpThreads = options.IntraOpThreads }), resolved);
+        var session = new Runtime.GraphSessionOptions { IntraOpThreads = options.IntraOpThreads };
+        return model.Kind switch
+        {
+            PoseModelKind.MoveNet or PoseModelKind.MoveNetMultiPose => (null, new MoveNet.MoveNetPipeline(graph, options.MoveNet, session), resolved),
+            PoseModelKind.BlazePose => throw new NotSupportedException($"{modelPath}: BlazePose's two-stage pipeline is not wired in yet."),
+            _ => (new GraphPoseNetwork(graph, modelPath, model, session), null, resolved),
+        };
     }
+
+    private InvalidOperationException NotStaged(string stage) =>
+        new($"{Model.Name} ({Model.Kind}) runs as one step per image (its crop follows the previous frame); call Estimate or EstimateFrame, not {stage}.");
 
     public PoseEstimatorOptions Options { get; }
 
@@ -164,7 +189,7 @@ public sealed class PoseEstimator : IDisposable
     /// The decoder of <see cref="Estimate"/>/<see cref="Decode"/>: a <see cref="PafDecoder"/> (whose peaks and
     /// grid describe the last decode), <see cref="PoseNetDecoder"/> or <see cref="HeatmapDecoder"/>.
     /// </summary>
-    public IPoseDecoder Decoder => _decoder;
+    public IPoseDecoder Decoder => _decoder ?? throw NotStaged(nameof(Decoder));
 
     /// <summary>
     /// Estimates the poses of everyone in a BGR image (8-bit, 1, 3 or 4 channels), or only inside
@@ -172,10 +197,35 @@ public sealed class PoseEstimator : IDisposable
     /// </summary>
     public List<Person> Estimate(Mat image, Rect? box = null)
     {
+        if (_pipeline is not null)
+            return EstimateWithPipeline(_pipeline, image, box, video: false);
         using var prepared = Prepare(image, box);
         Infer(prepared, _estimateOutput);
         return Decode(_estimateOutput, prepared.Mapping);
     }
+
+    private static List<Person> EstimateWithPipeline(IPosePipeline pipeline, Mat image, Rect? box, bool video)
+    {
+        CheckImage(image);
+        var region = Region(image, box);
+        using var whole = ToBgr(image);
+        using var bgr = new Mat(whole, region);
+        if (!video)
+            pipeline.Reset();
+        var people = pipeline.Estimate(bgr.IsContinuous() ? bgr : bgr.Clone(), video);
+        if (region.X == 0 && region.Y == 0 && region.Width == image.Width && region.Height == image.Height)
+            return people;
+        return people.Select(p => Offset(p, region, image.Width, image.Height)).ToList();
+    }
+
+    /// <summary>A person found in a crop, moved into the whole image's pixels.</summary>
+    private static Person Offset(Person p, Rect region, int width, int height) =>
+        new(p.KeypointSet, p.Keypoints.Select(k => k with { X = k.X + region.X, Y = k.Y + region.Y, NormalizedX = (k.X + region.X) / width, NormalizedY = (k.Y + region.Y) / height }), p.Score)
+        {
+            Box = p.Box is { } b ? new Rect2f(b.X + region.X, b.Y + region.Y, b.Width, b.Height) : null,
+            WorldKeypoints = p.WorldKeypoints,
+            TrackId = p.TrackId,
+        };
 
     /// <summary>Output of the last <see cref="Estimate"/> call (for visualising heatmaps and PAFs).</summary>
     public PoseOutput LastOutput => _estimateOutput;
@@ -186,19 +236,10 @@ public sealed class PoseEstimator : IDisposable
     /// </summary>
     public PreparedImage Prepare(Mat image, Rect? box = null)
     {
-        ArgumentNullException.ThrowIfNull(image);
-        if (image.IsDisposed || image.Empty() || image.Width <= 0 || image.Height <= 0)
-            throw new ArgumentException("The image is empty (zero size or not decoded).", nameof(image));
-        if (image.Depth() != MatType.CV_8U)
-            throw new ArgumentException($"Expected an 8-bit image, got {image.Type()}.", nameof(image));
-
-        var region = new Rect(0, 0, image.Width, image.Height);
-        if (box is { } b)
-        {
-            region = b & region;
-            if (region.Width <= 0 || region.Height <= 0)
-                throw new ArgumentException($"The box {b.X},{b.Y} {b.Width}x{b.Height} does not overlap the {image.Width}x{image.Height} image.", nameof(box));
-        }
+        if (_pipeline is not null)
+            throw NotStaged(nameof(Prepare));
+        CheckImage(image);
+        var region = Region(image, box);
         using var whole = ToBgr(image);
         using var bgr = new Mat(whole, region);
         var model = Model;
@@ -251,6 +292,28 @@ public sealed class PoseEstimator : IDisposable
         return new PreparedImage(inputs, mapping);
     }
 
+    private static void CheckImage(Mat image)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        if (image.IsDisposed || image.Empty() || image.Width <= 0 || image.Height <= 0)
+            throw new ArgumentException("The image is empty (zero size or not decoded).", nameof(image));
+        if (image.Depth() != MatType.CV_8U)
+            throw new ArgumentException($"Expected an 8-bit image, got {image.Type()}.", nameof(image));
+    }
+
+    /// <summary>The part of the image to look at: all of it, or the box clipped to it.</summary>
+    private static Rect Region(Mat image, Rect? box)
+    {
+        var region = new Rect(0, 0, image.Width, image.Height);
+        if (box is { } b)
+        {
+            region = b & region;
+            if (region.Width <= 0 || region.Height <= 0)
+                throw new ArgumentException($"The box {b.X},{b.Y} {b.Width}x{b.Height} does not overlap the {image.Width}x{image.Height} image.", nameof(box));
+        }
+        return region;
+    }
+
     private static Mat ToBgr(Mat image) => image.Channels() switch
     {
         3 => image.Clone(),
@@ -263,6 +326,8 @@ public sealed class PoseEstimator : IDisposable
     public void Infer(PreparedImage input, PoseOutput output)
     {
         ArgumentNullException.ThrowIfNull(input);
+        if (_network is null)
+            throw NotStaged(nameof(Infer));
         _network.Run(input.Inputs[0], output);
         CheckOutput(output, input.Inputs[0]);
         if (input.Inputs.Count == 1) return;
@@ -316,10 +381,13 @@ public sealed class PoseEstimator : IDisposable
     }
 
     /// <summary>Stage 3: turns network output into people in image pixels.</summary>
-    public List<Person> Decode(PoseOutput output, ImageMapping mapping) => _decoder.Decode(output, mapping);
+    public List<Person> Decode(PoseOutput output, ImageMapping mapping) => (_decoder ?? throw NotStaged(nameof(Decode))).Decode(output, mapping);
 
     public void Dispose()
     {
-        if (_ownsNetwork) _network.Dispose();
+        if (!_ownsNetwork)
+            return;
+        _network?.Dispose();
+        _pipeline?.Dispose();
     }
 }

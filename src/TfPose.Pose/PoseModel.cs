@@ -11,6 +11,15 @@ public enum PoseModelKind
 
     /// <summary>PoseNet: keypoint heatmaps, short-range offsets and mid-range displacements along a keypoint tree.</summary>
     PoseNet,
+
+    /// <summary>MoveNet SinglePose (Lightning, Thunder): 17 COCO keypoints of one person in a square crop region.</summary>
+    MoveNet,
+
+    /// <summary>MoveNet MultiPose: up to 6 people with 17 COCO keypoints, a box and a score each.</summary>
+    MoveNetMultiPose,
+
+    /// <summary>MediaPipe BlazePose: a person detector, then a landmark model (lite, full, heavy) on a rotated crop: 33 keypoints, world keypoints, a mask.</summary>
+    BlazePose,
 }
 
 /// <summary>Channel order the network expects its input image in.</summary>
@@ -121,6 +130,36 @@ public sealed record PoseModel
         HeatmapOffset = 0, PafOffset = -1, OutputChannels = 17 + 34 + 2 * 32, HeatmapLogits = heatmapLogits,
     };
 
+    /// <summary>MoveNet SinglePose with a square input of <paramref name="size"/> (192 Lightning, 256 Thunder): int32 RGB 0..255, 17 COCO keypoints.</summary>
+    public static PoseModel MoveNet(string input, string output, int size) => new()
+    {
+        Kind = PoseModelKind.MoveNet, Name = size == 256 ? "movenet-thunder" : "movenet-lightning", InputName = input, OutputNames = [output],
+        DefaultWidth = size, DefaultHeight = size, Stride = 1, SizeRule = InputSizeRule.Fixed, ChannelOrder = ChannelOrder.Rgb,
+        Keypoints = KeypointSet.Coco17, HeatmapOffset = -1, PafOffset = -1, OutputChannels = 0,
+    };
+
+    /// <summary>MoveNet MultiPose: int32 RGB 0..255 resized so the longer side is 256 and padded to multiples of 32; up to 6 people.</summary>
+    public static PoseModel MoveNetMultiPose(string input, string output) => new()
+    {
+        Kind = PoseModelKind.MoveNetMultiPose, Name = "movenet-multipose", InputName = input, OutputNames = [output],
+        DefaultWidth = 256, DefaultHeight = 256, Stride = 32, SizeRule = InputSizeRule.MultipleOfStride, ChannelOrder = ChannelOrder.Rgb,
+        Keypoints = KeypointSet.Coco17, HeatmapOffset = -1, PafOffset = -1, OutputChannels = 0,
+    };
+
+    /// <summary>A BlazePose landmark model (256×256 RGB 0..1 crops): the person detector runs first, see <see cref="PoseEstimatorOptions.DetectorModel"/>.</summary>
+    public static PoseModel BlazePose(string input, IReadOnlyList<string> outputs) => new()
+    {
+        Kind = PoseModelKind.BlazePose, Name = "blazepose", InputName = input, OutputNames = outputs,
+        DefaultWidth = 256, DefaultHeight = 256, Stride = 1, SizeRule = InputSizeRule.Fixed, ChannelOrder = ChannelOrder.Rgb, Scale = 1 / 255f,
+        Keypoints = KeypointSet.BlazePose33, HeatmapOffset = -1, PafOffset = -1, OutputChannels = 0,
+    };
+
+    /// <summary>Whether the model runs as one step per image whose pre-processing follows the previous frame (MoveNet, BlazePose), not in the Prepare/Infer/Decode stages.</summary>
+    public bool RunsAsPipeline => Kind is PoseModelKind.MoveNet or PoseModelKind.MoveNetMultiPose or PoseModelKind.BlazePose;
+
+    /// <summary>Whether the model finds several people (and its people are tracked across video frames).</summary>
+    public bool MultiPerson => Kind is PoseModelKind.OpenPose or PoseModelKind.PoseNet or PoseModelKind.MoveNetMultiPose;
+
     /// <summary>Output grid size for a network input size: ⌈input / stride⌉ (OpenPose n/8, PoseNet (n−1)/16+1, CPM 192/2).</summary>
     public int OutputSize(int inputSize) => (inputSize + Stride - 1) / Stride;
 
@@ -167,6 +206,14 @@ public sealed record PoseModel
                 if (!ReferenceEquals(Keypoints, KeypointSet.Coco17) && !Keypoints.Names.SequenceEqual(KeypointSet.Coco17Names))
                     throw new InvalidDataException($"{where}: PoseNet decoding follows a tree over COCO's 17 keypoints; keypoint set '{Keypoints.Name}' is not COCO-17.");
                 if (OutputChannels != 17 + 34 + 64) throw new InvalidDataException($"{where}: a PoseNet output has 17 + 34 + 32 + 32 channels, {OutputChannels} are declared.");
+                break;
+            case PoseModelKind.MoveNet or PoseModelKind.MoveNetMultiPose:
+                if (!Keypoints.Names.SequenceEqual(KeypointSet.Coco17Names))
+                    throw new InvalidDataException($"{where}: MoveNet gives COCO's 17 keypoints; keypoint set '{Keypoints.Name}' is not COCO-17.");
+                break;
+            case PoseModelKind.BlazePose:
+                if (Keypoints.Count != 33)
+                    throw new InvalidDataException($"{where}: BlazePose gives 33 landmarks; keypoint set '{Keypoints.Name}' has {Keypoints.Count}.");
                 break;
         }
     }

@@ -87,8 +87,17 @@ public static class PoseModelDescription
             return null;
         }
         long Channels(string o) => shapes.Shape(o) is { Length: 4 } s ? s[3] : -1;
-        long[] inShape = input.Shape ?? [-1, -1, -1, 3];
         string name = Path.GetFileName(Path.GetDirectoryName(Path.GetFullPath(where))) is { Length: > 0 } d ? d : Path.GetFileNameWithoutExtension(where);
+
+        // MoveNet: an int32 image in, [1,1,17,3] (SinglePose) or [1,N,56] (MultiPose) out.
+        if (MoveNet.MoveNetPipeline.Detect(graph) is { } moveNet)
+            return (moveNet.MultiPose ? PoseModel.MoveNetMultiPose(input.Name, outputs[0]) : PoseModel.MoveNet(input.Name, outputs[0], moveNet.InputSize)) with { Name = name };
+
+        // BlazePose landmarks: a 256² crop in, 39 × 5 landmark values and 39 heatmaps among the outputs.
+        if (input.Type == Graph.Proto.DataType.DtFloat && input.Shape is [_, 256, 256, 3] &&
+            outputs.Any(o => shapes.Shape(o) is [_, 195]) && outputs.Any(o => shapes.Shape(o) is [_, _, _, 39]))
+            return PoseModel.BlazePose(input.Name, outputs) with { Name = name };
+        long[] inShape = input.Shape ?? [-1, -1, -1, 3];
 
         // OpenPose: 19 heatmaps + 38 PAFs in one output.
         var openPose = outputs.FirstOrDefault(o => o == "Openpose/concat_stage7") ?? outputs.FirstOrDefault(o => Channels(o) == 57);
@@ -133,7 +142,7 @@ public static class PoseModelDescription
         }
 
         why = $"{where}: not a known pose graph: no OpenPose output (57 channels), no PoseNet heatmap/offset/displacement_fwd/displacement_bwd outputs, " +
-              $"and no single heatmap output on a fixed-size input ({Listing()}).";
+              $"no MoveNet int32 input with a [1,1,17,3] or [1,N,56] output, no BlazePose landmark outputs, and no single heatmap output on a fixed-size input ({Listing()}).";
         return null;
     }
 
@@ -158,11 +167,15 @@ public static class PoseModelDescription
             PoseModel model;
             if (root.TryGetProperty("kind", out var kindEl))
             {
-                var kind = Enum(kindEl, jsonPath, "kind", ("openpose", PoseModelKind.OpenPose), ("heatmap", PoseModelKind.Heatmap), ("posenet", PoseModelKind.PoseNet));
+                var kind = Enum(kindEl, jsonPath, "kind", ("openpose", PoseModelKind.OpenPose), ("heatmap", PoseModelKind.Heatmap), ("posenet", PoseModelKind.PoseNet),
+                    ("movenet", PoseModelKind.MoveNet), ("movenet-multipose", PoseModelKind.MoveNetMultiPose), ("blazepose", PoseModelKind.BlazePose));
                 model = detected is not null && detected.Kind == kind ? detected : kind switch
                 {
                     PoseModelKind.OpenPose => PoseModel.OpenPose,
                     PoseModelKind.PoseNet => PoseModel.PoseNet(),
+                    PoseModelKind.MoveNet => PoseModel.MoveNet("input", "Identity", 192),
+                    PoseModelKind.MoveNetMultiPose => PoseModel.MoveNetMultiPose("input", "Identity"),
+                    PoseModelKind.BlazePose => PoseModel.BlazePose("input_1", ["Identity", "Identity_1", "Identity_2", "Identity_3", "Identity_4"]),
                     _ => PoseModel.Heatmap("heatmaps", 1, KeypointSet.Coco17),
                 };
             }

@@ -20,7 +20,7 @@ public sealed record MoveNetOptions
 /// from frame to frame. MultiPose resizes the image so its longer side is 256 and pads the other to a multiple of 32.
 /// Inputs are int32 RGB 0..255; outputs are keypoints as (y, x, score) normalised to the network input.
 /// </summary>
-public sealed class MoveNetPipeline : IDisposable
+public sealed class MoveNetPipeline : IPosePipeline
 {
     private const int Keypoints = 17;
     private const int InstanceSize = Keypoints * 3 + 5; // 17 × (y, x, score), then ymin, xmin, ymax, xmax, score
