@@ -104,22 +104,7 @@ public sealed class MoveNetPipeline : IPosePipeline
         using (var map = Mat.FromPixelData(2, 3, MatType.CV_64FC1, new double[] { ax, 0, region.XMin * (w - 1), 0, ay, region.YMin * (h - 1) }))
             Cv2.WarpAffine(bgr, _warped, map, new Size(s, s), InterpolationFlags.Linear | InterpolationFlags.WarpInverseMap, BorderTypes.Constant, Scalar.Black);
         var output = Run(_warped, s, s);
-
-        float score = 0;
-        var counted = 0;
-        for (var k = 0; k < Keypoints; k++)
-        {
-            var y = (region.YMin + output[3 * k] * region.Height) * h;
-            var x = (region.XMin + output[3 * k + 1] * region.Width) * w;
-            var c = output[3 * k + 2];
-            _keypoints[k] = new Keypoint(k, x, y, x / w, y / h, c);
-            if (c > CropRegion.MinKeypointScore)
-            {
-                score += c;
-                counted++;
-            }
-        }
-        score = counted > 0 ? score / counted : 0;
+        var score = DecodeSingle(output, region, w, h, _keypoints);
         if (score < _options.MinPoseScore)
         {
             Reset();
@@ -128,6 +113,29 @@ public sealed class MoveNetPipeline : IPosePipeline
         if (video)
             _crop = Filter(CropRegion.Next(_keypoints, w, h));
         return [new Person(KeypointSet.Coco17, _keypoints, score)];
+    }
+
+    /// <summary>
+    /// SinglePose output [1,1,17,3] (y, x, score normalised to the crop) as keypoints in image pixels; returns the
+    /// person's score, pose-detection's mean of the keypoint scores above <see cref="CropRegion.MinKeypointScore"/>.
+    /// </summary>
+    internal static float DecodeSingle(ReadOnlySpan<float> output, CropRegion region, int width, int height, Span<Keypoint> keypoints)
+    {
+        float score = 0;
+        var counted = 0;
+        for (var k = 0; k < Keypoints; k++)
+        {
+            var y = (region.YMin + output[3 * k] * region.Height) * height;
+            var x = (region.XMin + output[3 * k + 1] * region.Width) * width;
+            var c = output[3 * k + 2];
+            keypoints[k] = new Keypoint(k, x, y, x / width, y / height, c);
+            if (c > CropRegion.MinKeypointScore)
+            {
+                score += c;
+                counted++;
+            }
+        }
+        return counted > 0 ? score / counted : 0;
     }
 
     /// <summary>The crop region moves smoothly: each edge follows a low-pass filter (pose-detection's alpha 0.9).</summary>
@@ -156,23 +164,31 @@ public sealed class MoveNetPipeline : IPosePipeline
         using (var map = Mat.FromPixelData(2, 3, MatType.CV_64FC1, new double[] { w / (double)rw, 0, 0, 0, h / (double)rh, 0 }))
             Cv2.WarpAffine(bgr, resized, map, new Size(rw, rh), InterpolationFlags.Linear | InterpolationFlags.WarpInverseMap, BorderTypes.Replicate);
         var output = Run(_warped, pw, ph);
+        return DecodeMulti(output, w, h, rw, rh, pw, ph, _options.MinPoseScore);
+    }
 
-        // Outputs are normalised to the padded input; the image covers rh/ph of its height and rw/pw of its width.
-        float sy = ph / (float)rh * h, sx = pw / (float)rw * w;
+    /// <summary>
+    /// MultiPose output [1,N,56] as people in image pixels: the values are normalised to the padded input, of which the
+    /// image (resized to rw×rh) covers the top-left part.
+    /// </summary>
+    internal static List<Person> DecodeMulti(ReadOnlySpan<float> output, int width, int height, int rw, int rh, int pw, int ph, float minScore)
+    {
+        float sy = ph / (float)rh * height, sx = pw / (float)rw * width;
         var people = new List<Person>();
+        Span<Keypoint> keypoints = stackalloc Keypoint[Keypoints];
         for (var i = 0; i + InstanceSize <= output.Length; i += InstanceSize)
         {
             var score = output[i + InstanceSize - 1];
-            if (score < _options.MinPoseScore)
+            if (score < minScore)
                 continue;
             for (var k = 0; k < Keypoints; k++)
             {
                 float y = output[i + 3 * k] * sy, x = output[i + 3 * k + 1] * sx;
-                _keypoints[k] = new Keypoint(k, x, y, x / w, y / h, output[i + 3 * k + 2]);
+                keypoints[k] = new Keypoint(k, x, y, x / width, y / height, output[i + 3 * k + 2]);
             }
             var b = i + 3 * Keypoints;
             var box = new Rect2f(output[b + 1] * sx, output[b] * sy, (output[b + 3] - output[b + 1]) * sx, (output[b + 2] - output[b]) * sy);
-            people.Add(new Person(KeypointSet.Coco17, _keypoints, score) { Box = box });
+            people.Add(new Person(KeypointSet.Coco17, keypoints.ToArray(), score) { Box = box });
         }
         return people;
     }
