@@ -18,6 +18,7 @@ internal static class ConvOps
         new("FusedBatchNormV3", BatchNormShape, FusedBatchNorm, FlopRules.PerOutputElement(2)),
         new("ResizeBilinear", ResizeShape, Resize, FlopRules.PerOutputElement(4)),
         new("ResizeNearestNeighbor", ResizeShape, Resize),
+        new("ResizeBicubic", ResizeShape, Resize, FlopRules.PerOutputElement(16)),
     ];
 
     private static void ConvShape(ShapeContext s)
@@ -369,15 +370,17 @@ internal static class ConvOps
     }
 
     /// <summary>
-    /// ResizeBilinear / ResizeNearestNeighbor with TensorFlow's coordinate conventions mapped to
-    /// ONNX Resize modes: legacy (asymmetric), align_corners, and half_pixel_centers.
+    /// ResizeBilinear / ResizeNearestNeighbor / ResizeBicubic with TensorFlow's coordinate conventions mapped to
+    /// ONNX Resize modes: legacy (asymmetric), align_corners, and half_pixel_centers. The size may be computed
+    /// at run time (typically from the Shape of another tensor).
     /// </summary>
     public static void Resize(NodeDef node, TranslationContext c)
     {
         var x = node.DataInput(0);
         var alignCorners = node.GetBool("align_corners", false);
         var halfPixel = node.GetBool("half_pixel_centers", false);
-        var bilinear = node.Op == "ResizeBilinear";
+        var nearest = node.Op == "ResizeNearestNeighbor";
+        var bicubic = node.Op == "ResizeBicubic";
         string transform;
         string nearestMode;
         if (alignCorners)
@@ -387,7 +390,7 @@ internal static class ConvOps
         }
         else if (halfPixel)
         {
-            transform = bilinear ? "half_pixel" : "tf_half_pixel_for_nn";
+            transform = nearest ? "tf_half_pixel_for_nn" : "half_pixel";
             nearestMode = "floor";
         }
         else
@@ -396,13 +399,39 @@ internal static class ConvOps
             nearestMode = "floor";
         }
         var input = c.Get(x, Layout.Nchw);
-        if (bilinear && c.Type(x) != DataType.DtFloat)
+        if (!nearest && c.Type(x) != DataType.DtFloat)
             input = c.Builder.Node("Cast", [input], attributes: ("to", (long)TfPose.Graph.Onnx.TensorProto.Types.DataType.Float));
         // Full NCHW sizes: batch and channels from the input at run time, height and width from TensorFlow.
         var batchAndChannels = c.Builder.Node("Slice", [c.Builder.Node("Shape", [input]), c.Builder.Int64s("start", 0), c.Builder.Int64s("end", 2)]);
         var sizes = c.Builder.Node("Concat", [batchAndChannels, c.GetInt64(node.DataInput(1))], attributes: ("axis", 0L));
-        var output = c.Builder.Node("Resize", [input, "", "", sizes], name: node.Name,
-            attributes: [("mode", bilinear ? "linear" : "nearest"), ("coordinate_transformation_mode", transform), ("nearest_mode", nearestMode)]);
+        var attrs = new List<(string, object)>
+        {
+            ("mode", nearest ? "nearest" : bicubic ? "cubic" : "linear"), ("coordinate_transformation_mode", transform), ("nearest_mode", nearestMode),
+        };
+        if (bicubic)
+        {
+            // TensorFlow's legacy bicubic is Keys' kernel with a = -0.75 reading clamped (edge) pixels; with
+            // half_pixel_centers it is a = -0.5 with taps outside the image dropped and the weights renormalised,
+            // which is ONNX's exclude_outside. (TensorFlow looks its weights up in a 1024-entry table; ONNX
+            // computes them exactly, so results can differ by about 1e-3 of the local pixel differences.)
+            attrs.Add(("cubic_coeff_a", halfPixel ? -0.5f : -0.75f));
+            attrs.Add(("exclude_outside", halfPixel ? 1L : 0L));
+        }
+        string output;
+        if (bicubic)
+        {
+            // ONNX Runtime's optimizer may move the layout transposes around a Resize through it, and its cubic Resize
+            // rejects channels-last downscaling; images and channels flattened into one axis keep it channels-first.
+            var flat = c.Builder.Node("Reshape", [input, c.Builder.Int64s("planes", -1, 1, 0, 0)]);
+            var planes = c.Builder.Node("Slice", [c.Builder.Node("Shape", [flat]), c.Builder.Int64s("start", 0), c.Builder.Int64s("end", 2)]);
+            var planeSizes = c.Builder.Node("Concat", [planes, c.GetInt64(node.DataInput(1))], attributes: ("axis", 0L));
+            var resized = c.Builder.Node("Resize", [flat, "", "", planeSizes], attributes: [.. attrs]);
+            output = c.Builder.Node("Reshape", [resized, sizes], name: node.Name);
+        }
+        else
+        {
+            output = c.Builder.Node("Resize", [input, "", "", sizes], name: node.Name, attributes: [.. attrs]);
+        }
         c.Set(node, 0, output, Layout.Nchw);
     }
 }
