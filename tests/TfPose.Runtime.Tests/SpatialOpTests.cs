@@ -694,6 +694,11 @@ public class SpatialOpTests
         var resize = b.Op("resize", op, "x", "hw");
         resize.Attr["align_corners"] = new AttrValue { B = alignCorners };
         resize.Attr["half_pixel_centers"] = new AttrValue { B = halfPixel };
+        // The same with the size itself fed.
+        Input(b, "size", DataType.DtInt32, 2);
+        var fed = b.Op("resize_fed", op, "x", "size");
+        fed.Attr["align_corners"] = new AttrValue { B = alignCorners };
+        fed.Attr["half_pixel_centers"] = new AttrValue { B = halfPixel };
         return b;
     }
 
@@ -718,16 +723,20 @@ public class SpatialOpTests
                 var x = Values(h * w * 2, h * 10 + w);
                 using var input = GraphTensor.FromArray(x, 1, h, w, 2);
                 using var like = GraphTensor.FromArray(new float[oh * ow], 1, oh, ow, 1);
-                using var result = session.Run(Feeds(("x", input), ("like", like)), ["resize"]);
-                Assert.Equal(new long[] { 1, oh, ow, 2 }, result[0].Shape);
-                var y = result[0].ToArray<float>();
-                for (var ch = 0; ch < 2; ch++)
+                using var size = GraphTensor.FromArray(new[] { oh, ow }, 2);
+                using var result = session.Run(Feeds(("x", input), ("like", like), ("size", size)), ["resize", "resize_fed"]);
+                foreach (var output in result)
                 {
-                    var plane = Plane(x, h * w, 2, ch);
-                    var expected = op == "ResizeBilinear"
-                        ? BilinearRef(plane, h, w, oh, ow, alignCorners, halfPixel)
-                        : Enumerable.Range(0, oh * ow).Select(p => plane[NearestSource(p / ow, h, oh, alignCorners, halfPixel) * w + NearestSource(p % ow, w, ow, alignCorners, halfPixel)]).ToArray();
-                    AssertClose(expected, Plane(y, oh * ow, 2, ch));
+                    Assert.Equal(new long[] { 1, oh, ow, 2 }, output.Shape);
+                    var y = output.ToArray<float>();
+                    for (var ch = 0; ch < 2; ch++)
+                    {
+                        var plane = Plane(x, h * w, 2, ch);
+                        var expected = op == "ResizeBilinear"
+                            ? BilinearRef(plane, h, w, oh, ow, alignCorners, halfPixel)
+                            : Enumerable.Range(0, oh * ow).Select(p => plane[NearestSource(p / ow, h, oh, alignCorners, halfPixel) * w + NearestSource(p % ow, w, ow, alignCorners, halfPixel)]).ToArray();
+                        AssertClose(expected, Plane(y, oh * ow, 2, ch));
+                    }
                 }
             }
         }
@@ -790,8 +799,8 @@ public class SpatialOpTests
     public void ResizeBicubic_follows_tensorflow_kernels_and_coordinate_modes(bool alignCorners, bool halfPixel)
     {
         var b = RuntimeSizedResize("ResizeBicubic", alignCorners, halfPixel);
-        b.ConstInt("size", [8, 6], 2);
-        var fixedSize = b.Op("fixed", "ResizeBicubic", "x", "size");
+        b.ConstInt("fixed_size", [8, 6], 2);
+        var fixedSize = b.Op("fixed", "ResizeBicubic", "x", "fixed_size");
         fixedSize.Attr["align_corners"] = new AttrValue { B = alignCorners };
         fixedSize.Attr["half_pixel_centers"] = new AttrValue { B = halfPixel };
         using var session = new GraphSession(b.Build());
@@ -804,7 +813,8 @@ public class SpatialOpTests
             var x = Values(h * w * 2, h + w);
             using var input = GraphTensor.FromArray(x, 1, h, w, 2);
             using var like = GraphTensor.FromArray(new float[oh * ow], 1, oh, ow, 1);
-            using var result = session.Run(Feeds(("x", input), ("like", like)), ["resize", "fixed"]);
+            using var size = GraphTensor.FromArray(new[] { oh, ow }, 2);
+            using var result = session.Run(Feeds(("x", input), ("like", like), ("size", size)), ["resize", "fixed", "resize_fed"]);
             Assert.Equal(new long[] { 1, oh, ow, 2 }, result[0].Shape);
             Assert.Equal(new long[] { 1, 8, 6, 2 }, result[1].Shape);
             var y = result[0].ToArray<float>();
@@ -814,6 +824,7 @@ public class SpatialOpTests
                 var plane = Plane(x, h * w, 2, ch);
                 AssertClose(BicubicRef(plane, h, w, oh, ow, alignCorners, halfPixel), Plane(y, oh * ow, 2, ch), exact ? 1e-5 : between);
                 AssertClose(BicubicRef(plane, h, w, 8, 6, alignCorners, halfPixel), Plane(yFixed, 48, 2, ch), exact ? 1e-5 : between);
+                AssertClose(BicubicRef(plane, h, w, oh, ow, alignCorners, halfPixel), Plane(result[2].ToArray<float>(), oh * ow, 2, ch), exact ? 1e-5 : between);
             }
         }
     }

@@ -120,22 +120,41 @@ internal static class ConvOps
             }
             default:
             {
-                if (inputShape is null || inputShape[h] < 0 || inputShape[w] < 0)
-                    return null;
                 var begins = new long[2];
                 var ends = new long[2];
-                long[] sizes = [inputShape[h], inputShape[w]];
+                long[] sizes = [inputShape?[h] ?? -1, inputShape?[w] ?? -1];
                 for (var i = 0; i < 2; i++)
                 {
                     var effective = (kernel[i] - 1) * dilations[i] + 1;
-                    var output = (sizes[i] + strides[i] - 1) / strides[i];
-                    var total = Math.Max((output - 1) * strides[i] + effective - sizes[i], 0);
+                    // With stride 1 the SAME padding does not depend on the size; otherwise it does.
+                    if (sizes[i] < 0 && strides[i] != 1)
+                        return null;
+                    var output = sizes[i] < 0 ? 0 : (sizes[i] + strides[i] - 1) / strides[i];
+                    var total = sizes[i] < 0 ? effective - 1 : Math.Max((output - 1) * strides[i] + effective - sizes[i], 0);
                     begins[i] = total / 2;
                     ends[i] = total - begins[i];
                 }
                 return [begins[0], begins[1], ends[0], ends[1]];
             }
         }
+    }
+
+    /// <summary>
+    /// A channels-first input padded as TensorFlow's SAME does for sizes known only at run time: total padding
+    /// max((ceil(size / stride) − 1)·stride + effective kernel − size, 0), the odd cell at the end.
+    /// </summary>
+    private static string SamePadAtRunTime(TranslationContext c, string input, long[] kernel, long[] strides, long[] dilations)
+    {
+        var b = c.Builder;
+        var size = b.Node("Slice", [b.Node("Shape", [input]), b.Int64s("start", 2), b.Int64s("end", 4)]);
+        var stride = b.Int64s("stride", strides);
+        var output = b.Node("Div", [b.Node("Sub", [b.Node("Add", [size, stride]), b.Int64s("one", 1, 1)]), stride]);
+        var effective = b.Int64s("effective", [.. kernel.Select((k, i) => (k - 1) * dilations[i] + 1)]);
+        var needed = b.Node("Sub", [b.Node("Add", [b.Node("Mul", [b.Node("Sub", [output, b.Int64s("one", 1, 1)]), stride]), effective]), size]);
+        var total = b.Node("Max", [needed, b.Int64s("zero", 0, 0)]);
+        var begin = b.Node("Div", [total, b.Int64s("two", 2, 2)]);
+        var pads = b.Node("Concat", [begin, b.Node("Sub", [total, begin])], attributes: ("axis", 0L));
+        return b.Node("Pad", [input, pads, "", b.Int64s("axes", 2, 3)]);
     }
 
     private static (string, object)[] WindowAttributes(long[] kernel, long[] strides, long[] dilations, long[]? pads, bool withDilations = true)
@@ -178,6 +197,12 @@ internal static class ConvOps
             ? OnnxBuilder.Reshape(OnnxBuilder.Permute(filterValue, [2, 3, 0, 1]), [fs[2] * fs[3], 1, fs[0], fs[1]])
             : OnnxBuilder.Permute(filterValue, [3, 2, 0, 1]);
         var pads = Pads(node, c.Shape(x), [fs[0], fs[1]], strides, dilations);
+        if (pads is null && dilations.Any(d => d != 1))
+        {
+            // ONNX Runtime's auto_pad SAME rejects dilations: pad at run time as TensorFlow's SAME does, then convolve VALID.
+            input = SamePadAtRunTime(c, input, [fs[0], fs[1]], strides, dilations);
+            pads = [0, 0, 0, 0];
+        }
         var attrs = WindowAttributes([fs[0], fs[1]], strides, dilations, pads).ToList();
         var groups = depthwise ? fs[2] : 1L;
         long? paddedOutput = null;

@@ -8,9 +8,11 @@ namespace TfPose.Graph.Ops;
 /// TensorFlow's greedy non-max suppression over one set of boxes, on ONNX NonMaxSuppression (one batch, one class).
 /// TensorFlow visits candidates by descending score, equal scores by ascending index, keeps those with score
 /// strictly above score_threshold, and suppresses a candidate whose IoU with a kept box is strictly above
-/// iou_threshold; ONNX Runtime uses the same strict comparisons but a heap that orders equal scores arbitrarily.
-/// So the candidates are sorted here first (TopK puts the lower index first among equals) and ONNX Runtime sees
-/// their ranks, all distinct, as scores: it then visits them in exactly TensorFlow's order.
+/// iou_threshold. ONNX Runtime's kernel uses the same strict comparisons, but ONNX leaves the order of equal scores
+/// unspecified (ONNX Runtime's CPU kernel has kept candidates in a heap ordered by score alone; 1.31 happens to
+/// take the lower index first, other providers need not). So the candidates are sorted here (TopK puts the lower
+/// index first among equals) and NonMaxSuppression sees their ranks, all distinct, as scores: it then visits them
+/// in exactly TensorFlow's order whatever runs it.
 /// </summary>
 internal static class NmsOps
 {
