@@ -336,6 +336,8 @@ internal static class SpatialOps
                 return null;
         }
         var dilations = conv.GetInts("dilations", [1, 1, 1, 1]);
+        if (dilations.Length != 4)
+            return null;
         long[] rate = [block[0] * dilations[1], block[1] * dilations[2]];
         var filter = Producer(graph, conv.DataInput(1)) is { Op: "Const" } f ? Shape(f) : null;
         var padding = "EXPLICIT";
