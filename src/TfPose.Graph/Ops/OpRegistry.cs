@@ -25,6 +25,7 @@ internal static class OpRegistry
             ConvOps.Units,
             ShapeOps.Units,
             ReductionOps.Units,
+            IndexingOps.Units,
             FusedOps.Units,
         ];
         var table = new Dictionary<string, OpUnit>(StringComparer.Ordinal);
