@@ -352,7 +352,7 @@ internal static class IndexingOps
     /// </summary>
     public static void TopK(NodeDef node, TranslationContext c)
     {
-        var k = c.Builder.Node("Reshape", [c.GetInt64(node.DataInput(1)), c.Builder.Int64s("one", 1)]);
+        var k = ShapeOps.Int64Vector(c, node.DataInput(1));
         var outputs = c.Builder.NodeMulti("TopK", [c.Get(node.DataInput(0)), k], 2, node.Name, ("axis", -1L), ("largest", 1L), ("sorted", 1L));
         var indexType = node.GetDataType("index_type", DataType.DtInt32);
         c.Set(node, 0, outputs[0]);
@@ -385,7 +385,7 @@ internal static class IndexingOps
     {
         var indices = node.DataInput(0);
         var axis = node.GetInt("axis", -1);
-        var depth = c.Builder.Node("Reshape", [c.GetInt64(node.DataInput(1)), c.Builder.Int64s("scalar")]);
+        var depth = ShapeOps.Int64Scalar(c, node.DataInput(1));
         var positions = c.Builder.Node("Range", [c.Builder.Int64Scalar("zero", 0), depth, c.Builder.Int64Scalar("one", 1)]);
         var expanded = c.Builder.Node("Unsqueeze", [Int64(c, indices), c.Builder.Int64s("axes", axis)]);
         if (axis != -1)

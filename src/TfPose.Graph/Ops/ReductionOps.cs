@@ -101,6 +101,9 @@ internal static class ReductionOps
                 acc[o] /= seen[o]; // integer mean truncates toward zero, as TensorFlow's does
             }
         }
+        // An int32 sum or product that overflows wraps in TensorFlow; such a value is left to the runtime.
+        if (type == DataType.DtInt32 && acc.Any(v => v is < int.MinValue or > int.MaxValue))
+            return null;
         return ShapeMath.IntValue(acc, outShape, type);
     }
 
@@ -147,7 +150,7 @@ internal static class ReductionOps
         else
         {
             // Axes fed at run time: ONNX takes them as a tensor too (a scalar made a vector), in TensorFlow's layout.
-            var axes = c.Builder.Node("Reshape", [c.GetInt64(node.DataInput(1)), c.Builder.Int64s("flat", -1)]);
+            var axes = ShapeOps.Int64Vector(c, node.DataInput(1));
             var input = c.Get(x);
             if (logical)
                 input = c.Builder.Node("Cast", [input], attributes: ("to", (long)OnnxType.Int32));

@@ -74,6 +74,14 @@ internal static class ShapeOps
         };
     }
 
+    /// <summary>An integer input as a 1-D int64 ONNX tensor (a scalar becomes one element): an initializer when known.</summary>
+    internal static string Int64Vector(TranslationContext c, TensorName t) =>
+        c.Value(t) is { } v ? c.Builder.Int64s("i64", v.ToInt64Array()) : c.Builder.Node("Reshape", [c.GetInt64(t), c.Builder.Int64s("flat", -1)]);
+
+    /// <summary>A one-element integer input as an int64 ONNX scalar: an initializer when known.</summary>
+    internal static string Int64Scalar(TranslationContext c, TensorName t) =>
+        c.Value(t) is { } v ? c.Builder.Int64Scalar("i64", v.ToInt64Array()[0]) : c.Builder.Node("Reshape", [c.GetInt64(t), c.Builder.Int64s("scalar")]);
+
     private static string Cast(TranslationContext c, string name, OnnxType to) =>
         c.Builder.Node("Cast", [name], attributes: ("to", (long)to));
 
@@ -87,6 +95,8 @@ internal static class ShapeOps
         var rank = shapes.FirstOrDefault(x => x is not null)?.Length;
         long[]? outShape = null;
         TensorValue? value = null;
+        if (shapes.Any(x => x is not null && x.Length != rank))
+            throw new ArgumentException("concatenated tensors differ in rank.");
         if (rank is { } r)
         {
             outShape = Unknowns(r);
@@ -369,6 +379,8 @@ internal static class ShapeOps
         var first = shapes.FirstOrDefault(x => x is not null);
         long[]? outShape = null;
         TensorValue? value = null;
+        if (shapes.Any(x => x is not null && x.Length != first!.Length))
+            throw new ArgumentException("packed tensors differ in rank.");
         if (first is not null)
         {
             var at = CheckAxis(axis, first.Length + 1);
@@ -695,8 +707,7 @@ internal static class ShapeOps
     /// <summary>ONNX counts a negative Unsqueeze axis from the end of the output, as TensorFlow does, so a fed axis passes through.</summary>
     public static void ExpandDims(NodeDef node, TranslationContext c)
     {
-        var axis = c.Builder.Node("Reshape", [c.GetInt64(node.DataInput(1)), c.Builder.Int64s("one", 1)]);
-        c.Set(node, 0, c.Builder.Node("Unsqueeze", [c.Get(node.DataInput(0)), axis], name: node.Name));
+        c.Set(node, 0, c.Builder.Node("Unsqueeze", [c.Get(node.DataInput(0)), Int64Vector(c, node.DataInput(1))], name: node.Name));
     }
 
     public static void Transpose(NodeDef node, TranslationContext c)
