@@ -386,6 +386,43 @@ public class ShapeOpTests
         Assert.Equal([-1L, -1, 1, 6], shapes.Shape("ss")!);
     }
 
+    [Fact]
+    public void Known_sizes_picked_from_a_partly_known_shape_fold_to_constants()
+    {
+        // x has an unknown batch: Shape(x) is not a constant, but the sizes picked from it that are known fold.
+        var g = new IndexOpGraph(true);
+        g.Fed("x", new float[2 * 5 * 6 * 3], [2, 5, 6, 3], [-1, 5, 6, 3]);
+        g.Op("shape", "Shape", F32, "x");
+        g.Const("one", new[] { 1 }, 1);
+        g.Const("three", new[] { 3 }, 1);
+        g.Const("zero", new[] { 0 }, 1);
+        g.Const("step", new[] { 1 }, 1);
+        g.Op("hw", "StridedSlice", I32, "shape", "one", "three", "step");
+        g.Op("batch", "StridedSlice", I32, "shape", "zero", "one", "step").Attr["shrink_axis_mask"] = new AttrValue { I = 1 };
+        g.Const("picks", new[] { 3, -3 }, 2);
+        g.Const("axis", new[] { 0 });
+        g.Op("cw", "GatherV2", I32, "shape", "picks", "axis");
+        g.Const("two", new[] { 2 }, 1);
+        g.Const("rest", new[] { -1 }, 1);
+        g.Op("tail", "Slice", I32, "shape", "two", "rest");
+        var unpack = g.Op("dims", "Unpack", I32, "shape");
+        unpack.Attr["num"] = new AttrValue { I = 4 };
+        var shapes = ShapeInference.Infer(g.Build());
+        Assert.Equal([5L, 6], shapes.Value(TensorName.Parse("hw"))!.ToInt64Array());
+        Assert.Equal([3L, 5], shapes.Value(TensorName.Parse("cw"))!.ToInt64Array());
+        Assert.Equal([6L, 3], shapes.Value(TensorName.Parse("tail"))!.ToInt64Array());
+        Assert.Equal([6L], shapes.Value(TensorName.Parse("dims:2"))!.ToInt64Array());
+        Assert.Null(shapes.Value(TensorName.Parse("batch")));
+        Assert.Null(shapes.Value(TensorName.Parse("dims:0")));
+        var r = g.Run("hw", "batch", "cw", "tail", "dims:0", "dims:3");
+        Assert.Equal(new[] { 5, 6 }, r.Values<int>(0));
+        Assert.Equal(new[] { 2 }, r.Values<int>(1));
+        Assert.Equal(new[] { 3, 5 }, r.Values<int>(2));
+        Assert.Equal(new[] { 6, 3 }, r.Values<int>(3));
+        Assert.Equal(new[] { 2 }, r.Values<int>(4));
+        Assert.Equal(new[] { 3 }, r.Values<int>(5));
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

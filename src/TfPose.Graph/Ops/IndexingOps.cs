@@ -56,10 +56,10 @@ internal static class IndexingOps
         var rank = p.Length - 1 + ind.Length - bd;
         if (axisV is null)
         {
-            var partial = ShapeOps.Unknowns(rank);
+            var unknownAxis = ShapeOps.Unknowns(rank);
             for (var i = 0; i < bd; i++)
-                partial[i] = p[i] >= 0 ? p[i] : ind[i];
-            s.Set(0, partial, s.Type(0));
+                unknownAxis[i] = p[i] >= 0 ? p[i] : ind[i];
+            s.Set(0, unknownAxis, s.Type(0));
             return;
         }
         var axis = ShapeOps.CheckAxis(axisV[0], p.Length);
@@ -96,6 +96,8 @@ internal static class IndexingOps
                 return offset;
             });
         }
+        if (value is null && bd == 0 && p.Length == 1 && IntFolding.PartialShape(s, 0) is { } partial && IntFolding.Small(s.Value(1)) is { } picks)
+            value = IntFolding.Pick(partial, picks, outShape, s.Type(0));
         s.Set(0, outShape, s.Type(0), value);
     }
 

@@ -103,6 +103,30 @@ internal static class IntFolding
     public static TensorValue? Reshape(TensorValue? value, long[]? shape) =>
         value is not null && ShapeMath.IsKnown(shape) && TensorValue.ElementCount(shape!) == value.Count ? new TensorValue(value.Type, shape!, value.Bytes.ToArray()) : null;
 
+    /// <summary>
+    /// A shape vector whose value is only partly known: the output of Shape on a tensor with some unknown sizes
+    /// (-1 entries), looking through Identity. Picking its known entries (x.shape[1] of an image batch of unknown
+    /// size) still gives constants. Null when the input is not such a vector.
+    /// </summary>
+    public static long[]? PartialShape(ShapeContext s, int input)
+    {
+        if (s.Rank(input) != 1 || s.Value(input) is not null)
+            return null;
+        var node = s.Graph.FindNode(s.Input(input).Node);
+        while (node is { Op: "Identity" or "StopGradient" or "Snapshot" } && node.Input.Count > 0)
+            node = s.Graph.FindNode(node.DataInput(0).Node);
+        return node is { Op: "Shape" } && node.Input.Count > 0 ? s.ShapeOf(node.DataInput(0)) : null;
+    }
+
+    /// <summary>The picked entries of a partly known shape vector as a value of <paramref name="shape"/>, if all are known.</summary>
+    public static TensorValue? Pick(long[]? partial, IReadOnlyList<long> positions, long[] shape, DataType type)
+    {
+        if (partial is null || positions.Any(p => p < -partial.Length || p >= partial.Length))
+            return null;
+        var values = positions.Select(p => partial[p < 0 ? p + partial.Length : p]).ToArray();
+        return values.All(v => v >= 0) && values.Length == TensorValue.ElementCount(shape) ? ShapeMath.IntValue(values, shape, type) : null;
+    }
+
     /// <summary>Which elements of a known value are non-zero (true), for bool, integer and float values; null otherwise.</summary>
     public static bool[]? NonZero(TensorValue? v)
     {

@@ -253,7 +253,10 @@ internal static class ShapeOps
         if (x is not null && begin is not null && end is not null && strides is not null)
         {
             var spec = ResolveStridedSlice(node, x, begin, end, strides);
-            s.Set(0, spec.OutputShape, s.Type(0), FoldStridedSlice(s.Value(0), spec));
+            var value = FoldStridedSlice(s.Value(0), spec);
+            if (value is null && spec.Dims.Count == 1 && IntFolding.PartialShape(s, 0) is { } partial)
+                value = IntFolding.Pick(partial, Picks(spec.Dims[0]), spec.OutputShape, s.Type(0));
+            s.Set(0, spec.OutputShape, s.Type(0), value);
             return;
         }
         // Begin or end known only at run time: the masks alone fix which axes are kept, added or dropped.
@@ -292,6 +295,17 @@ internal static class ShapeOps
         return output;
     }
 
+    /// <summary>The indices one axis of a resolved strided slice keeps, in order.</summary>
+    private static long[] Picks(StridedSliceSpec.Dim d)
+    {
+        if (d.Shrink)
+            return [d.Begin];
+        var list = new List<long>();
+        for (var i = d.Begin; d.Stride > 0 ? i < d.End : i > d.End; i += d.Stride)
+            list.Add(i);
+        return [.. list];
+    }
+
     /// <summary>A strided slice of a small known integer value: the kept indices of each input axis, in order.</summary>
     private static TensorValue? FoldStridedSlice(TensorValue? value, StridedSliceSpec spec)
     {
@@ -299,17 +313,7 @@ internal static class ShapeOps
             return null;
         var picks = new long[spec.Dims.Count][];
         foreach (var d in spec.Dims)
-        {
-            var list = new List<long>();
-            if (d.Shrink)
-                list.Add(d.Begin);
-            else
-            {
-                for (var i = d.Begin; d.Stride > 0 ? i < d.End : i > d.End; i += d.Stride)
-                    list.Add(i);
-            }
-            picks[d.Input] = [.. list];
-        }
+            picks[d.Input] = Picks(d);
         var size = value.Shape;
         if (picks.Where((p, axis) => p.Any(i => i < 0 || i >= size[axis])).Any())
             return null;
@@ -369,6 +373,8 @@ internal static class ShapeOps
                 return offset;
             });
         }
+        if (value is null && rank == 1 && begin is not null && outShape[0] >= 0 && IntFolding.PartialShape(s, 0) is { } partial)
+            value = IntFolding.Pick(partial, Enumerable.Range(0, (int)outShape[0]).Select(i => begin[0] + i).ToArray(), outShape, s.Type(0));
         s.Set(0, outShape, s.Type(0), value);
     }
 
@@ -410,11 +416,12 @@ internal static class ShapeOps
             outShape = x.Where((_, i) => i != at).ToArray();
         }
         var xv = s.Value(0);
+        var partial = IntFolding.PartialShape(s, 0);
         for (var i = 0; i < num; i++)
         {
-            // Unpacking a known shape vector (a common way to read its dimensions) keeps the scalars known.
-            TensorValue? value = null;
-            if (xv is not null && outShape is not null)
+            // Unpacking a shape vector (a common way to read its dimensions) keeps the known sizes known.
+            var value = IntFolding.Pick(partial, [i], [], s.Type(0));
+            if (xv is not null && outShape is not null && value is null)
             {
                 var strides = IntFolding.Strides(xv.Shape);
                 var slice = i;
