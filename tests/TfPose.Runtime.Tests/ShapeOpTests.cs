@@ -718,6 +718,33 @@ public class ShapeOpTests
         Assert.All(r.Values<float>(), v => Assert.InRange(v, 0f, 0.99999994f));
     }
 
+    [Fact]
+    public void Axis_ops_on_a_tensor_of_unknown_rank_count_negative_axes_from_the_end()
+    {
+        // ONNX counts negative axes from the end too, so these translate without knowing x's rank.
+        var g = new IndexOpGraph(true);
+        g.FedAnyRank("x", M, [3, 4]);
+        g.Const("minus_one", new[] { -1 });
+        g.Op("cat", "ConcatV2", I32, "x", "x", "minus_one");
+        var pack = g.Op("pack", "Pack", I32, "x", "x");
+        pack.Attr["axis"] = new AttrValue { I = -1 };
+        var unpack = g.Op("unpack", "Unpack", I32, "x");
+        unpack.Attr["num"] = new AttrValue { I = 4 };
+        unpack.Attr["axis"] = new AttrValue { I = -1 };
+        g.Const("first", new[] { 0 });
+        g.Op("gather", "GatherV2", I32, "x", "first", "minus_one");
+        g.Op("argmax", "ArgMax", I32, "x", "minus_one");
+        g.Op("sum", "Sum", I32, "x", "minus_one");
+        var r = g.Run("cat", "pack", "unpack:1", "gather", "argmax", "sum");
+        Assert.Equal([3L, 8], r.Shape(0));
+        Assert.Equal(new[] { 0, 1, 2, 3, 0, 1, 2, 3 }, r.Values<int>(0).Take(8));
+        Assert.Equal([3L, 4, 2], r.Shape(1));
+        Assert.Equal(new[] { 1, 11, 21 }, r.Values<int>(2));
+        Assert.Equal(new[] { 0, 10, 20 }, r.Values<int>(3));
+        Assert.Equal(new[] { 3L, 3, 3 }, r.Values<long>(4));
+        Assert.Equal(new[] { 6, 46, 86 }, r.Values<int>(5));
+    }
+
     // ---- Reductions ----
 
     private static NodeDef Reduction(IndexOpGraph g, string name, string op, DataType t, bool keep = false, string x = "x", string axes = "axes")

@@ -301,14 +301,15 @@ internal static class IndexingOps
     {
         var p = node.DataInput(0);
         var ind = node.DataInput(1);
-        var r = c.Rank(p) ?? throw new NotSupportedException($"node '{node.Name}' ({node.Op}): params rank unknown.");
-        var axis = ShapeOps.CheckAxis(v2 ? c.RequireInts(node, 2, "the axis")[0] : 0, r);
         var bd = v2 ? (int)node.GetInt("batch_dims", 0) : 0;
+        var axisValue = v2 ? c.RequireInts(node, 2, "the axis")[0] : 0;
         if (bd == 0)
         {
-            c.Set(node, 0, c.Builder.Node("Gather", [c.Get(p), c.Get(ind)], name: node.Name, attributes: ("axis", (long)axis)));
+            c.Set(node, 0, c.Builder.Node("Gather", [c.Get(p), c.Get(ind)], name: node.Name, attributes: ("axis", ShapeOps.OnnxAxis(axisValue, c.Rank(p)))));
             return;
         }
+        var r = c.Rank(p) ?? throw new NotSupportedException($"node '{node.Name}' ({node.Op}): params rank unknown.");
+        var axis = ShapeOps.CheckAxis(axisValue, r);
         // With batch dimensions: GatherND over the batch dims, the gathered axis first moved next to them and the
         // indices' axes then moved back in front of the axes that lay between.
         var q = c.Rank(ind) ?? throw new NotSupportedException($"node '{node.Name}' ({node.Op}): indices rank unknown.");
@@ -340,10 +341,9 @@ internal static class IndexingOps
     public static void Arg(NodeDef node, TranslationContext c)
     {
         var x = node.DataInput(0);
-        var rank = c.Rank(x) ?? throw new NotSupportedException($"node '{node.Name}' ({node.Op}): input rank unknown.");
-        var axis = ShapeOps.CheckAxis(c.RequireInts(node, 1, "the dimension")[0], rank, "dimension");
+        var axis = ShapeOps.OnnxAxis(c.RequireInts(node, 1, "the dimension")[0], c.Rank(x), "dimension");
         var outType = node.GetDataType("output_type", DataType.DtInt64);
-        var arg = c.Builder.Node(node.Op, [c.Get(x)], attributes: [("axis", (long)axis), ("keepdims", 0L), ("select_last_index", 0L)]);
+        var arg = c.Builder.Node(node.Op, [c.Get(x)], attributes: [("axis", axis), ("keepdims", 0L), ("select_last_index", 0L)]);
         c.Set(node, 0, outType == DataType.DtInt64 ? c.Builder.Node("Identity", [arg], name: node.Name)
             : c.Builder.Node("Cast", [arg], name: node.Name, attributes: ("to", (long)OnnxBuilder.ElementType(outType))));
     }

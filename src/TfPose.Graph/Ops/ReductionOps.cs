@@ -130,9 +130,9 @@ internal static class ReductionOps
         var layout = Layout.Tf;
         if (c.Value(node.DataInput(1)) is { } known)
         {
-            var rank = c.Rank(x) ?? throw new NotSupportedException($"node '{node.Name}' ({node.Op}): input rank unknown.");
-            var axes = CheckAxes(known.ToInt64Array(), rank);
-            layout = logical ? Layout.Tf : c.LayoutOf(x);
+            var rank = c.Rank(x);
+            var axes = rank is { } r ? CheckAxes(known.ToInt64Array(), r) : known.ToInt64Array().Select(a => (int)a).ToArray();
+            layout = logical || rank is null ? Layout.Tf : c.LayoutOf(x);
             if (layout == Layout.Nchw && !keep)
             {
                 // The remaining axes must keep TensorFlow's relative order in the channels-first copy.

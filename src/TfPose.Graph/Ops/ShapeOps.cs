@@ -46,6 +46,12 @@ internal static class ShapeOps
         return (int)(axis < 0 ? axis + rank : axis);
     }
 
+    /// <summary>
+    /// An axis for an ONNX attribute or input: made non-negative when the rank is known; otherwise passed as it is,
+    /// since ONNX counts negative axes from the end as TensorFlow does, so a tensor of unknown rank still translates.
+    /// </summary>
+    internal static long OnnxAxis(long axis, int? rank, string what = "axis") => rank is { } r ? CheckAxis(axis, r, what) : axis;
+
     internal static long[] Unknowns(long rank) => Enumerable.Repeat(-1L, (int)rank).ToArray();
 
     /// <summary>The number of elements of a 1-D input (a shape, begin, multiples vector) when known.</summary>
@@ -646,8 +652,8 @@ internal static class ShapeOps
     {
         var inputs = node.DataInputs().ToArray();
         var parts = inputs.Where((_, i) => i != axisInput).ToArray();
-        var rank = parts.Select(p => c.Rank(p)).FirstOrDefault(r => r is not null) ?? throw new NotSupportedException($"node '{node.Name}' ({node.Op}): input rank unknown.");
-        var axis = CheckAxis(c.RequireInts(node, axisInput, "the axis")[0], rank);
+        var rank = parts.Select(p => c.Rank(p)).FirstOrDefault(r => r is not null);
+        var axis = OnnxAxis(c.RequireInts(node, axisInput, "the axis")[0], rank);
         var channelsFirst = rank == 4 && parts.Any(p => c.LayoutOf(p) == Layout.Nchw);
         var layout = channelsFirst ? Layout.Nchw : Layout.Tf;
         var onnxAxis = channelsFirst ? TranslationContext.NhwcAxisInNchw[axis] : axis;
@@ -884,8 +890,9 @@ internal static class ShapeOps
     public static void Pack(NodeDef node, TranslationContext c)
     {
         var inputs = node.DataInputs().ToArray();
-        var rank = inputs.Select(t => c.Rank(t)).FirstOrDefault(r => r is not null) ?? throw new NotSupportedException($"node '{node.Name}' (Pack): input rank unknown.");
-        var axis = (long)CheckAxis(node.GetInt("axis", 0), rank + 1);
+        var rank = inputs.Select(t => c.Rank(t)).FirstOrDefault(r => r is not null);
+        // A negative axis counts from the end of the output in TensorFlow's Pack, in Unsqueeze, and in the Concat after it.
+        var axis = OnnxAxis(node.GetInt("axis", 0), rank + 1);
         var axesName = c.Builder.Int64s("axes", axis);
         var parts = inputs.Select(t => c.Builder.Node("Unsqueeze", [c.Get(t), axesName])).ToArray();
         c.Set(node, 0, c.Builder.Node("Concat", parts, name: node.Name, attributes: ("axis", axis)));
@@ -894,9 +901,8 @@ internal static class ShapeOps
     public static void Unpack(NodeDef node, TranslationContext c)
     {
         var x = node.DataInput(0);
-        var rank = c.Rank(x) ?? throw new NotSupportedException($"node '{node.Name}' (Unpack): input rank unknown.");
         var num = (int)node.GetInt("num");
-        var axis = (long)CheckAxis(node.GetInt("axis", 0), rank);
+        var axis = OnnxAxis(node.GetInt("axis", 0), c.Rank(x));
         var axesName = c.Builder.Int64s("axes", axis);
         if (num == 1)
         {
@@ -911,8 +917,7 @@ internal static class ShapeOps
     public static void Split(NodeDef node, TranslationContext c)
     {
         var x = node.DataInput(1);
-        var rank = c.Rank(x) ?? throw new NotSupportedException($"node '{node.Name}' (Split): input rank unknown.");
-        var axis = (long)CheckAxis(c.RequireInts(node, 0, "the split axis")[0], rank);
+        var axis = OnnxAxis(c.RequireInts(node, 0, "the split axis")[0], c.Rank(x));
         var num = (int)node.GetInt("num_split");
         if (num == 1)
         {
@@ -928,8 +933,8 @@ internal static class ShapeOps
     public static void SplitV(NodeDef node, TranslationContext c)
     {
         var x = node.DataInput(0);
-        var shape = c.Shape(x) ?? throw new NotSupportedException($"node '{node.Name}' (SplitV): input rank unknown.");
-        var axis = (long)CheckAxis(c.RequireInts(node, 2, "the split axis")[0], shape.Length);
+        var shape = c.Shape(x);
+        var axis = OnnxAxis(c.RequireInts(node, 2, "the split axis")[0], shape?.Length);
         var num = (int)node.GetInt("num_split");
         var input = c.Get(x);
         if (num == 1)
@@ -938,7 +943,7 @@ internal static class ShapeOps
             return;
         }
         string split;
-        if (c.Value(node.DataInput(1)) is { } sv && ResolveSplits(sv.ToInt64Array(), shape[axis]) is { } resolved)
+        if (c.Value(node.DataInput(1)) is { } sv && ResolveSplits(sv.ToInt64Array(), shape?[axis] ?? -1) is { } resolved)
         {
             split = c.Builder.Int64s("split", resolved);
         }
@@ -999,8 +1004,7 @@ internal static class ShapeOps
     public static void Reverse(NodeDef node, TranslationContext c)
     {
         var x = node.DataInput(0);
-        var rank = c.Rank(x) ?? throw new NotSupportedException($"node '{node.Name}' (ReverseV2): input rank unknown.");
-        var axes = c.RequireInts(node, 1, "the axes").Select(a => (long)CheckAxis(a, rank)).ToArray();
+        var axes = c.RequireInts(node, 1, "the axes").Select(a => OnnxAxis(a, c.Rank(x))).ToArray();
         if (axes.Length == 0)
         {
             c.Set(node, 0, c.Builder.Node("Identity", [c.Get(x)], name: node.Name));
