@@ -42,13 +42,13 @@ public class ComparisonOpTests
         double[] y = [1, 3, 2];
         var expected = Broadcast2(x, [2, 3], y, [3], (a, b) => Compare(op, a, b));
         var b = new TfGraphBuilder();
-        b.TypedPlaceholder("x", type, [2, 3]);
+        b.PlaceholderOf("x", type, [2, 3]);
         var feeds = new List<(string, GraphTensor)> { TypedFeed("x", type, x, 2, 3) };
         if (constantRow)
             TypedConst(b, "y", type, y, 3);
         else
         {
-            b.TypedPlaceholder("y", type, [3]);
+            b.PlaceholderOf("y", type, [3]);
             feeds.Add(TypedFeed("y", type, y, 3));
         }
         b.Op("z", op, type, "x", "y");
@@ -91,8 +91,8 @@ public class ComparisonOpTests
     {
         bool[] x = [true, true, false, false], y = [true, false, true, false];
         var b = new TfGraphBuilder();
-        b.TypedPlaceholder("x", DataType.DtBool, [4]);
-        b.TypedPlaceholder("y", DataType.DtBool, [4]);
+        b.PlaceholderOf("x", DataType.DtBool, [4]);
+        b.PlaceholderOf("y", DataType.DtBool, [4]);
         b.Op("eq", "Equal", DataType.DtBool, "x", "y");
         b.Op("ne", "NotEqual", DataType.DtBool, "x", "y");
         Assert.Equal([true, false, false, true], Run<bool>(b, "eq", Feed("x", x, 4), Feed("y", y, 4)).Values);
@@ -105,8 +105,8 @@ public class ComparisonOpTests
     {
         bool[] x = [true, true, false, false], y = [true, false];
         var b = new TfGraphBuilder();
-        b.TypedPlaceholder("x", DataType.DtBool, [2, 2]);
-        b.TypedPlaceholder("y", DataType.DtBool, [2]);
+        b.PlaceholderOf("x", DataType.DtBool, [2, 2]);
+        b.PlaceholderOf("y", DataType.DtBool, [2]);
         b.Op("and", "LogicalAnd", "x", "y").Attr.Remove("T");
         b.Op("or", "LogicalOr", "x", "y").Attr.Remove("T");
         b.Op("not", "LogicalNot", "x").Attr.Remove("T");
@@ -171,9 +171,9 @@ public class ComparisonOpTests
         var y = Enumerable.Range(0, 6).Select(i => -10f - i).ToArray();
         var b = new TfGraphBuilder();
         // With ranks unknown until run time the translation cannot tell the three cases apart statically.
-        b.TypedPlaceholder("c", DataType.DtBool, unknownRanks ? null : conditionShape);
-        b.TypedPlaceholder("x", DataType.DtFloat, unknownRanks ? null : shape);
-        b.TypedPlaceholder("y", DataType.DtFloat, unknownRanks ? null : shape);
+        b.PlaceholderOf("c", DataType.DtBool, unknownRanks ? null : conditionShape);
+        b.PlaceholderOf("x", DataType.DtFloat, unknownRanks ? null : shape);
+        b.PlaceholderOf("y", DataType.DtFloat, unknownRanks ? null : shape);
         b.Op("s", "Select", "c", "x", "y");
         var (actual, outShape) = Run<float>(b, "s", Feed("c", condition, conditionShape), Feed("x", x, shape), Feed("y", y, shape));
         Assert.Equal(shape, outShape);
@@ -192,8 +192,8 @@ public class ComparisonOpTests
 
         var b = new TfGraphBuilder();
         b.ConstBool("c", rows, 3);
-        b.TypedPlaceholder("x", DataType.DtInt32, shape);
-        b.TypedPlaceholder("y", DataType.DtInt32, shape);
+        b.PlaceholderOf("x", DataType.DtInt32, shape);
+        b.PlaceholderOf("y", DataType.DtInt32, shape);
         b.Op("s", "Select", DataType.DtInt32, "c", "x", "y");
         Assert.Equal(expected, RunInts(b, "s", DataType.DtInt32, [("x", x, shape), ("y", y, shape)]));
 
@@ -221,8 +221,8 @@ public class ComparisonOpTests
         var expected = Indices(shape).Select(i => condition[i[0]] ? t[i[1]] : e[i[2]]).ToArray();
 
         var b = new TfGraphBuilder();
-        b.TypedPlaceholder("c", DataType.DtBool, [2, 1, 1]);
-        b.TypedPlaceholder("t", type, [1, 3, 1]);
+        b.PlaceholderOf("c", DataType.DtBool, [2, 1, 1]);
+        b.PlaceholderOf("t", type, [1, 3, 1]);
         TypedConst(b, "e", type, e, 4);
         b.Op("s", "SelectV2", type, "c", "t", "e");
         var feeds = new[] { Feed("c", condition, 2, 1, 1), TypedFeed("t", type, t, 1, 3, 1) };

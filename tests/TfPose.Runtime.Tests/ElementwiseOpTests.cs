@@ -119,7 +119,7 @@ public class ElementwiseOpTests
         {
             var expected = x.Select(f).ToArray();
             var fed = new TfGraphBuilder();
-            fed.TypedPlaceholder("x", type, [x.Length]);
+            fed.PlaceholderOf("x", type, [x.Length]);
             fed.Op("y", op, type, "x");
             Assert.Equal(expected, RunInts(fed, "y", type, ("x", x)));
 
@@ -175,7 +175,7 @@ public class ElementwiseOpTests
 
         bool[] flags = [true, false, true];
         var fromBool = new TfGraphBuilder();
-        fromBool.TypedPlaceholder("x", DataType.DtBool, [3]);
+        fromBool.PlaceholderOf("x", DataType.DtBool, [3]);
         var cast = fromBool.Op("y", "Cast", "x");
         cast.Attr["SrcT"] = new AttrValue { Type = DataType.DtBool };
         cast.Attr["DstT"] = new AttrValue { Type = DataType.DtFloat };
@@ -186,7 +186,7 @@ public class ElementwiseOpTests
 
         // int32 → float and, folded, int32 → int64 and bool → int32.
         var ints = new TfGraphBuilder();
-        ints.TypedPlaceholder("x", DataType.DtInt32, [3]);
+        ints.PlaceholderOf("x", DataType.DtInt32, [3]);
         ints.Op("f", "Cast", "x").Attr["DstT"] = new AttrValue { Type = DataType.DtFloat };
         ints.ConstInt("k", [-3, 0, 7], 3);
         ints.Op("l", "Cast", "k").Attr["DstT"] = new AttrValue { Type = DataType.DtInt64 };

@@ -190,8 +190,8 @@ public class MathOpTests
         long[] x = op == "Pow" ? [2, -3, 5, 0, -1, 1, -2, 3, 10, 7] : [7, -7, 7, -7, 6, -6, 0, 5, -1, 9];
         long[] y = op == "Pow" ? [3, 3, 0, 2, 5, 9, 4, 1, 2, 0] : [2, 2, -2, -2, 3, -3, 4, 1, 3, -4];
         var fed = new TfGraphBuilder();
-        fed.TypedPlaceholder("x", type, [x.Length]);
-        fed.TypedPlaceholder("y", type, [y.Length]);
+        fed.PlaceholderOf("x", type, [x.Length]);
+        fed.PlaceholderOf("y", type, [y.Length]);
         fed.Op("z", op, type, "x", "y");
         var expected = x.Zip(y, (p, q) => IntBinary(op, p, q)).ToArray();
         Assert.Equal(expected, RunInts(fed, "z", type, ("x", x), ("y", y)));
@@ -222,8 +222,8 @@ public class MathOpTests
     {
         // TensorFlow fails the run ("Integer division by zero"); so does ONNX Runtime, instead of crashing the process.
         var b = new TfGraphBuilder();
-        b.TypedPlaceholder("x", DataType.DtInt32, [3]);
-        b.TypedPlaceholder("y", DataType.DtInt32, [3]);
+        b.PlaceholderOf("x", DataType.DtInt32, [3]);
+        b.PlaceholderOf("y", DataType.DtInt32, [3]);
         b.Op("z", op, DataType.DtInt32, "x", "y");
         var error = Assert.Throws<InvalidOperationException>(() => RunInts(b, "z", DataType.DtInt32, ("x", [5, -5, 7]), ("y", [1, 0, 2])));
         Assert.Contains("by zero", error.Message);
@@ -249,8 +249,8 @@ public class MathOpTests
         foreach (var type in new[] { DataType.DtInt32, DataType.DtInt64 })
         {
             var ints = new TfGraphBuilder();
-            ints.TypedPlaceholder("p", type, [4]);
-            ints.TypedPlaceholder("q", type, [4]);
+            ints.PlaceholderOf("p", type, [4]);
+            ints.PlaceholderOf("q", type, [4]);
             ints.Op("s", "AddN", type, "p", "q", "p");
             Assert.Equal([-1L, 9, 0, 6], RunInts(ints, "s", type, ("p", [1, 3, -2, 0]), ("q", [-3, 3, 4, 6])));
 
@@ -284,7 +284,7 @@ public class MathOpTests
         Close(expected, Run<float>(b, "tensor", Feed("t", t, 2, 3), Feed("los", los, 2, 3), Feed("his", his, 2, 3)).Values);
 
         var ints = new TfGraphBuilder();
-        ints.TypedPlaceholder("t", DataType.DtInt32, [5]);
+        ints.PlaceholderOf("t", DataType.DtInt32, [5]);
         ints.ConstInt("lo", [-2]);
         ints.ConstInt("hi", [3]);
         ints.Op("c", "ClipByValue", DataType.DtInt32, "t", "lo", "hi");
@@ -359,7 +359,7 @@ public class MathOpTests
 
         // Unknown length along the axis (Cumprod builds its mask at run time).
         var dynamic = new TfGraphBuilder();
-        dynamic.TypedPlaceholder("x", DataType.DtFloat, [-1, -1, -1]);
+        dynamic.PlaceholderOf("x", DataType.DtFloat, [-1, -1, -1]);
         dynamic.ConstInt("axis", [axis]);
         AddOp(dynamic, "x", "axis", DataType.DtFloat);
         Close(expected, Run<float>(dynamic, "y", Feed("x", x, shape)).Values, 1e-5, 1e-6, op);
@@ -369,7 +369,7 @@ public class MathOpTests
         var expectedInts = Cumulative(ints.Select(v => (double)v).ToArray(), shape, axis < 0 ? axis + 3 : axis, exclusive, reverse, product).Select(v => (long)v).ToArray();
         var intType = exclusive ? DataType.DtInt64 : DataType.DtInt32;
         var fed = new TfGraphBuilder();
-        fed.TypedPlaceholder("x", intType, shape);
+        fed.PlaceholderOf("x", intType, shape);
         fed.ConstInt("axis", [axis]);
         AddOp(fed, "x", "axis", intType);
         Assert.Equal(expectedInts, RunInts(fed, "y", intType, [("x", ints, shape)]));
@@ -387,7 +387,7 @@ public class MathOpTests
         var x = Enumerable.Range(0, 6).Select(i => (float)(i - 2)).ToArray();
         var b = new TfGraphBuilder();
         b.Placeholder("x", 2, 3);
-        b.TypedPlaceholder("axis", DataType.DtInt32, []);
+        b.PlaceholderOf("axis", DataType.DtInt32, []);
         b.Op("y", "Cumsum", "x", "axis").Attr["reverse"] = new AttrValue { B = true };
         // Rows of [-2, -1, 0] and [1, 2, 3] summed from the end of axis 1.
         Close([-3, -1, 0, 6, 5, 3], Run<float>(b, "y", Feed("x", x, 2, 3), Feed("axis", new[] { 1 })).Values);
@@ -443,7 +443,7 @@ public class MathOpTests
     {
         var x = new float[] { 1, -2, 3.5f, 0, 4, -6 };
         var b = new TfGraphBuilder();
-        b.TypedPlaceholder("x", DataType.DtFloat, [-1, 3]);
+        b.PlaceholderOf("x", DataType.DtFloat, [-1, 3]);
         var ensure = b.Op("e", "EnsureShape", "x");
         ensure.Attr["shape"] = new AttrValue { Shape = new TensorShapeProto { Dim = { new TensorShapeProto.Types.Dim { Size = 2 }, new TensorShapeProto.Types.Dim { Size = -1 } } } };
         b.Op("n", "CheckNumerics", "e").Attr["message"] = TfGraphBuilder.Str("bad");
