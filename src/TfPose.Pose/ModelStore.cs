@@ -59,11 +59,15 @@ public sealed class ModelStore
 
     public bool IsDownloaded(KnownModel model) => File.Exists(PathOf(model));
 
-    /// <summary>A path to an existing file is taken as is; otherwise a known model name that has been downloaded.</summary>
+    /// <summary>
+    /// A path to an existing file (or a folder holding a TensorFlow.js model.json) is taken as is; otherwise a known
+    /// model name that has been downloaded.
+    /// </summary>
     public string Resolve(string nameOrPath)
     {
         ArgumentException.ThrowIfNullOrEmpty(nameOrPath);
-        if (File.Exists(nameOrPath)) return Path.GetFullPath(nameOrPath);
+        if (File.Exists(nameOrPath) || System.IO.Directory.Exists(nameOrPath))
+            return Path.GetFullPath(nameOrPath);
         if (Find(nameOrPath) is { } known)
         {
             var path = PathOf(known);
