@@ -13,7 +13,10 @@ public static class PoseJson
     /// OpenPose format: <c>{"version":1.3,"keypoint_set":"openpose-coco18","keypoint_names":[...],"people":[{"person_id":[-1],"pose_keypoints_2d":[x,y,c,...]}]}</c>
     /// with the keypoints of the people's set in set order (OpenPose: 18 in COCO-18 order); a missing
     /// keypoint is 0,0,0. <paramref name="keypointSet"/> names the set when there are no people (default
-    /// OpenPose's); OpenPose readers ignore the two extra fields.
+    /// OpenPose's); OpenPose readers ignore the extra fields. <c>person_id</c> is the tracker's id in video (−1
+    /// untracked). Where the model gives them: <c>pose_keypoints_3d</c> (x, y, z, score, OpenPose's 3-D layout),
+    /// <c>pose_visibility</c> (visibility, presence per keypoint), <c>pose_world_keypoints</c> (x, y, z in metres,
+    /// score) and <c>box</c> (x, y, width, height in pixels).
     /// </summary>
     public static void WriteOpenPose(Stream stream, IEnumerable<Person> people, KeypointSet? keypointSet = null)
     {
@@ -33,7 +36,7 @@ public static class PoseJson
                 throw new ArgumentException($"A person has {person.KeypointSet.Name} keypoints, but the file holds {set.Name}.", nameof(people));
             w.WriteStartObject();
             w.WriteStartArray("person_id");
-            w.WriteNumberValue(-1);
+            w.WriteNumberValue(person.TrackId ?? -1);
             w.WriteEndArray();
             w.WriteStartArray("pose_keypoints_2d");
             for (var p = 0; p < set.Count; p++)
@@ -50,10 +53,59 @@ public static class PoseJson
                 }
             }
             w.WriteEndArray();
+            WriteExtras(w, person, set);
             w.WriteEndObject();
         }
         w.WriteEndArray();
         w.WriteEndObject();
+    }
+
+    private static void WriteExtras(Utf8JsonWriter w, Person person, KeypointSet set)
+    {
+        if (person.Keypoints.Any(k => k.Z.HasValue))
+        {
+            w.WriteStartArray("pose_keypoints_3d");
+            for (var p = 0; p < set.Count; p++)
+            {
+                var k = person[p];
+                w.WriteNumberValue(Math.Round(k?.X ?? 0, 3));
+                w.WriteNumberValue(Math.Round(k?.Y ?? 0, 3));
+                w.WriteNumberValue(Math.Round(k?.Z ?? 0, 3));
+                w.WriteNumberValue(Math.Round(k?.Score ?? 0, 5));
+            }
+            w.WriteEndArray();
+        }
+        if (person.Keypoints.Any(k => k.Visibility.HasValue || k.Presence.HasValue))
+        {
+            w.WriteStartArray("pose_visibility");
+            for (var p = 0; p < set.Count; p++)
+            {
+                w.WriteNumberValue(Math.Round(person[p]?.Visibility ?? 0, 5));
+                w.WriteNumberValue(Math.Round(person[p]?.Presence ?? 0, 5));
+            }
+            w.WriteEndArray();
+        }
+        if (person.WorldKeypoints is { } world)
+        {
+            w.WriteStartArray("pose_world_keypoints");
+            foreach (var k in world)
+            {
+                w.WriteNumberValue(Math.Round(k.X, 5));
+                w.WriteNumberValue(Math.Round(k.Y, 5));
+                w.WriteNumberValue(Math.Round(k.Z, 5));
+                w.WriteNumberValue(Math.Round(k.Score, 5));
+            }
+            w.WriteEndArray();
+        }
+        if (person.Box is { } box)
+        {
+            w.WriteStartArray("box");
+            w.WriteNumberValue(Math.Round(box.X, 2));
+            w.WriteNumberValue(Math.Round(box.Y, 2));
+            w.WriteNumberValue(Math.Round(box.Width, 2));
+            w.WriteNumberValue(Math.Round(box.Height, 2));
+            w.WriteEndArray();
+        }
     }
 
     public static void WriteOpenPose(string path, IEnumerable<Person> people, KeypointSet? keypointSet = null) =>

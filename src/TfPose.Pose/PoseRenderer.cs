@@ -7,7 +7,8 @@ public static class PoseRenderer
 {
     /// <summary>
     /// Draws every person's keypoints (filled circles) and the bones of their keypoint set's skeleton onto
-    /// <paramref name="image"/> in place (OpenPose people: OpenPose's 17 limbs and colours).
+    /// <paramref name="image"/> in place (OpenPose people: OpenPose's 17 limbs and colours). A tracked person's
+    /// bones take one colour per track id, so the same person keeps a colour from frame to frame.
     /// </summary>
     public static void Draw(Mat image, IEnumerable<Person> people, int thickness = 3)
     {
@@ -21,11 +22,27 @@ public static class PoseRenderer
             {
                 var bone = set.Skeleton[l];
                 if (person[bone.From] is { } a && person[bone.To] is { } b)
-                    Cv2.Line(image, ToPoint(a), ToPoint(b), ToScalar(colors[l % colors.Count]), thickness, LineTypes.AntiAlias);
+                    Cv2.Line(image, ToPoint(a), ToPoint(b), ToScalar(person.TrackId is { } id ? TrackColor(id) : colors[l % colors.Count]), thickness, LineTypes.AntiAlias);
             }
             foreach (var k in person.Keypoints)
                 Cv2.Circle(image, ToPoint(k), thickness, ToScalar(colors[k.Part % colors.Count]), thickness, LineTypes.AntiAlias);
         }
+    }
+
+    /// <summary>A distinct, saturated colour per track id (hues spaced by the golden angle).</summary>
+    public static (byte B, byte G, byte R) TrackColor(int id)
+    {
+        var hue = (id * 137.508) % 360 / 60;
+        var x = (byte)(255 * (1 - Math.Abs(hue % 2 - 1)));
+        return (int)hue switch
+        {
+            0 => (0, x, 255),
+            1 => (0, 255, x),
+            2 => (x, 255, 0),
+            3 => (255, x, 0),
+            4 => (255, 0, x),
+            _ => (x, 0, 255),
+        };
     }
 
     // tf-pose draws a part at int(x + 0.5).
