@@ -41,6 +41,19 @@ public sealed record PoseEstimatorOptions
 
     /// <summary>MoveNet pre- and post-processing (minimum pose score, MultiPose input size).</summary>
     public MoveNet.MoveNetOptions MoveNet { get; init; } = new();
+
+    /// <summary>
+    /// Video: how people of multi-person models (OpenPose, PoseNet, MoveNet MultiPose) keep their ids from frame to frame
+    /// (pose-detection's bounding-box tracker by default); null = no tracking.
+    /// </summary>
+    public Tracking.TrackerOptions? Tracker { get; init; } = Tracking.TrackerOptions.BoundingBox;
+
+    /// <summary>
+    /// Video: keypoint smoothing (One Euro over positions, low-pass over visibility). Null = the model's
+    /// pose-detection preset (BlazePose's for BlazePose, MoveNet's otherwise); <c>Enabled = false</c> turns it off.
+    /// Still images are never smoothed.
+    /// </summary>
+    public Tracking.SmoothingOptions? Smoothing { get; init; }
 }
 
 /// <summary>An image preprocessed for the network: one float input per scale and the way back to image pixels.</summary>
@@ -86,6 +99,8 @@ public sealed class PoseEstimator : IDisposable
     private readonly IPosePipeline? _pipeline;
     private readonly bool _ownsNetwork;
     private readonly IPoseDecoder? _decoder;
+    private readonly Tracking.PoseTracker? _tracker;
+    private readonly Tracking.PoseSmoother _smoother;
     private readonly PoseOutput _scaleOutput = new();
     private readonly PoseOutput _estimateOutput = new();
     private readonly float[] _scales;
@@ -148,6 +163,8 @@ public sealed class PoseEstimator : IDisposable
         _network = network;
         _pipeline = pipeline;
         _ownsNetwork = ownsNetwork;
+        _tracker = model.MultiPerson && Options.Tracker is { } tracking ? new Tracking.PoseTracker(tracking) : null;
+        _smoother = new Tracking.PoseSmoother(Options.Smoothing ?? (model.Kind == PoseModelKind.BlazePose ? Tracking.SmoothingOptions.BlazePose : Tracking.SmoothingOptions.MoveNet));
     }
 
     private static (IPoseNetwork?, IPosePipeline?, PoseEstimatorOptions) Load(string modelPath, PoseEstimatorOptions options)
@@ -198,21 +215,55 @@ public sealed class PoseEstimator : IDisposable
     public List<Person> Estimate(Mat image, Rect? box = null)
     {
         if (_pipeline is not null)
-            return EstimateWithPipeline(_pipeline, image, box, video: false);
+            return EstimateWithPipeline(_pipeline, image, box, video: null);
         using var prepared = Prepare(image, box);
         Infer(prepared, _estimateOutput);
         return Decode(_estimateOutput, prepared.Mapping);
     }
 
-    private static List<Person> EstimateWithPipeline(IPosePipeline pipeline, Mat image, Rect? box, bool video)
+    /// <summary>
+    /// One frame of a video: single-person models look where the person was in the previous frame (MoveNet's crop,
+    /// BlazePose's region of interest), people of multi-person models get track ids (<see cref="Person.TrackId"/>), and
+    /// keypoints are smoothed over time (<see cref="PoseEstimatorOptions.Smoothing"/>). Frames must come in order with
+    /// increasing timestamps; <see cref="ResetVideo"/> before another video.
+    /// </summary>
+    public List<Person> EstimateFrame(Mat frame, TimeSpan timestamp)
+    {
+        if (_pipeline is not null && !Model.MultiPerson)
+            return EstimateWithPipeline(_pipeline, frame, null, new VideoStep(timestamp, _smoother));
+        var people = _pipeline is not null ? EstimateWithPipeline(_pipeline, frame, null, new VideoStep(timestamp, null)) : Estimate(frame);
+        return [.. Track(people, timestamp)];
+    }
+
+    /// <summary>
+    /// Tracks and smooths one frame's people from the staged path (<see cref="Prepare"/>, <see cref="Infer"/>,
+    /// <see cref="Decode"/>): ids for multi-person models, then smoothing. Call once per frame, in order.
+    /// </summary>
+    public IReadOnlyList<Person> Track(IReadOnlyList<Person> people, TimeSpan timestamp)
+    {
+        ArgumentNullException.ThrowIfNull(people);
+        _tracker?.Update(people, timestamp);
+        return _smoother.Smooth(people, timestamp, _tracker);
+    }
+
+    /// <summary>Forgets everything carried between video frames (crop, tracks, filters).</summary>
+    public void ResetVideo()
+    {
+        _pipeline?.Reset();
+        _tracker?.Reset();
+        _smoother.Reset();
+    }
+
+    private static List<Person> EstimateWithPipeline(IPosePipeline pipeline, Mat image, Rect? box, VideoStep? video)
     {
         CheckImage(image);
         var region = Region(image, box);
         using var whole = ToBgr(image);
         using var bgr = new Mat(whole, region);
-        if (!video)
+        if (video is null)
             pipeline.Reset();
-        var people = pipeline.Estimate(bgr.IsContinuous() ? bgr : bgr.Clone(), video);
+        using var continuous = bgr.IsContinuous() ? null : bgr.Clone();
+        var people = pipeline.Estimate(continuous ?? bgr, video);
         if (region.X == 0 && region.Y == 0 && region.Width == image.Width && region.Height == image.Height)
             return people;
         return people.Select(p => Offset(p, region, image.Width, image.Height)).ToList();

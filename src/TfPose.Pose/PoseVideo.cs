@@ -67,6 +67,39 @@ public static class PoseVideo
             }
         }
         if (options.JsonDirectory is { } jsonDir) Directory.CreateDirectory(jsonDir);
+        estimator.ResetVideo();
+
+        int done = 0, people = 0;
+        var stopwatch = Stopwatch.StartNew();
+        // Post-processing's last step, in frame order: tracked and smoothed people drawn and written.
+        void Write(int index, Mat frame, IReadOnlyList<Person> found)
+        {
+            people += found.Count;
+            if (writer is not null)
+            {
+                PoseRenderer.Draw(frame, found);
+                writer.Write(frame);
+            }
+            if (options.JsonDirectory is { } dir)
+                PoseJson.WriteOpenPose(Path.Combine(dir, $"{options.JsonPrefix}_{index:D12}_keypoints.json"), found, estimator.Model.Keypoints);
+            done++;
+            progress?.Report(new PoseVideoProgress(done, frameCount, done / Math.Max(1e-9, stopwatch.Elapsed.TotalSeconds)));
+        }
+        TimeSpan At(int index) => TimeSpan.FromSeconds(index / fps);
+
+        if (estimator.Model.RunsAsPipeline)
+        {
+            try
+            {
+                var cancelledSequential = await ProcessSequentialAsync(capture, estimator, options, (i, f) => Write(i, f, estimator.EstimateFrame(f, At(i))), cancellationToken).ConfigureAwait(false);
+                return new PoseVideoResult(done, people, stopwatch.Elapsed, cancelledSequential);
+            }
+            finally
+            {
+                writer?.Release();
+                writer?.Dispose();
+            }
+        }
 
         var capacity = Math.Max(1, options.QueueCapacity);
         var decoded = Channel.CreateBounded<(int Index, Mat Frame, PreparedImage Input)>(capacity);
@@ -75,7 +108,6 @@ public static class PoseVideo
         var buffers = Channel.CreateUnbounded<PoseOutput>();
         for (var i = 0; i < capacity + 2; i++) buffers.Writer.TryWrite(new PoseOutput());
 
-        var stopwatch = Stopwatch.StartNew();
         var cancelled = false;
 
         var reader = Task.Run(async () =>
@@ -121,7 +153,6 @@ public static class PoseVideo
             }
         }, CancellationToken.None);
 
-        int done = 0, people = 0;
         try
         {
             await foreach (var item in inferred.Reader.ReadAllAsync().ConfigureAwait(false))
@@ -129,18 +160,9 @@ public static class PoseVideo
                 using (item.Frame)
                 using (item.Input)
                 {
-                    var found = estimator.Decode(item.Output, item.Input.Mapping);
+                    var found = estimator.Track(estimator.Decode(item.Output, item.Input.Mapping), At(item.Index));
                     buffers.Writer.TryWrite(item.Output);
-                    people += found.Count;
-                    if (writer is not null)
-                    {
-                        PoseRenderer.Draw(item.Frame, found);
-                        writer.Write(item.Frame);
-                    }
-                    if (options.JsonDirectory is { } dir)
-                        PoseJson.WriteOpenPose(Path.Combine(dir, $"{options.JsonPrefix}_{item.Index:D12}_keypoints.json"), found, estimator.Model.Keypoints);
-                    done++;
-                    progress?.Report(new PoseVideoProgress(done, frameCount, done / Math.Max(1e-9, stopwatch.Elapsed.TotalSeconds)));
+                    Write(item.Index, item.Frame, found);
                 }
             }
         }
@@ -156,5 +178,52 @@ public static class PoseVideo
         await reader.ConfigureAwait(false);
         await inference.ConfigureAwait(false);
         return new PoseVideoResult(done, people, stopwatch.Elapsed, cancelled);
+    }
+
+    /// <summary>
+    /// Models whose next frame depends on this one (MoveNet's crop, BlazePose's region) estimate in frame order; only
+    /// reading and decoding the video overlaps with them. Returns whether it stopped early.
+    /// </summary>
+    private static async Task<bool> ProcessSequentialAsync(VideoCapture capture, PoseEstimator estimator, PoseVideoOptions options,
+        Action<int, Mat> estimateAndWrite, CancellationToken cancellationToken)
+    {
+        var frames = Channel.CreateBounded<(int Index, Mat Frame)>(Math.Max(1, options.QueueCapacity));
+        var cancelled = false;
+        // Stops the reader when estimation fails, so it never waits on a queue nobody reads.
+        using var stop = new CancellationTokenSource();
+        var reader = Task.Run(async () =>
+        {
+            try
+            {
+                for (var index = 0; ; index++)
+                {
+                    if (cancellationToken.IsCancellationRequested) { cancelled = true; break; }
+                    var frame = new Mat();
+                    if (!capture.Read(frame) || frame.Empty()) { frame.Dispose(); break; }
+                    try { await frames.Writer.WriteAsync((index, frame), stop.Token).ConfigureAwait(false); }
+                    catch { frame.Dispose(); throw; }
+                }
+                frames.Writer.Complete();
+            }
+            catch (Exception e)
+            {
+                frames.Writer.Complete(e);
+            }
+        }, CancellationToken.None);
+        try
+        {
+            await foreach (var (index, frame) in frames.Reader.ReadAllAsync().ConfigureAwait(false))
+            {
+                using (frame)
+                    estimateAndWrite(index, frame);
+            }
+        }
+        finally
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+            await reader.ConfigureAwait(false); // it completes the channel itself, with or without an error
+            while (frames.Reader.TryRead(out var left)) left.Frame.Dispose();
+        }
+        return cancelled;
     }
 }

@@ -80,11 +80,16 @@ public sealed class MoveNetPipeline : IPosePipeline
     /// The people in a BGR image, in its pixels. With <paramref name="video"/> a single-pose model looks where the
     /// person was in the previous frame (call <see cref="Reset"/> between unrelated videos); without, at the whole image.
     /// </summary>
-    public List<Person> Estimate(Mat bgr, bool video = false)
+    public List<Person> Estimate(Mat bgr, bool video = false) => Estimate(bgr, video ? new VideoStep(TimeSpan.Zero, null) : null);
+
+    List<Person> IPosePipeline.Estimate(Mat bgr, VideoStep? video) => Estimate(bgr, video);
+
+    private List<Person> Estimate(Mat bgr, VideoStep? video)
     {
         ArgumentNullException.ThrowIfNull(bgr);
         if (bgr.Empty() || bgr.Type() != MatType.CV_8UC3)
             throw new ArgumentException($"Expected a non-empty 8-bit BGR image, got {bgr.Type()} {bgr.Width}x{bgr.Height}.", nameof(bgr));
+        // MultiPose carries nothing between frames; its people are tracked, then smoothed, by the caller.
         return MultiPose ? EstimateMany(bgr) : EstimateOne(bgr, video);
     }
 
@@ -94,10 +99,10 @@ public sealed class MoveNetPipeline : IPosePipeline
     /// <summary>The crop region the next video frame will use (null: the whole image).</summary>
     public CropRegion? NextCropRegion => _crop;
 
-    private List<Person> EstimateOne(Mat bgr, bool video)
+    private List<Person> EstimateOne(Mat bgr, VideoStep? video)
     {
         int w = bgr.Width, h = bgr.Height, s = InputSize;
-        var region = video && _crop is { } carried ? carried : CropRegion.WholeImage(w, h);
+        var region = video is not null && _crop is { } carried ? carried : CropRegion.WholeImage(w, h);
         // tf.image.cropAndResize samples input row y1·(H−1) + i·(y2−y1)·(H−1)/(size−1); outside the image is black.
         var ax = region.Width * (w - 1) / (s - 1);
         var ay = region.Height * (h - 1) / (s - 1);
@@ -110,9 +115,18 @@ public sealed class MoveNetPipeline : IPosePipeline
             Reset();
             return [];
         }
-        if (video)
-            _crop = Filter(CropRegion.Next(_keypoints, w, h));
-        return [new Person(KeypointSet.Coco17, _keypoints, score)];
+        var person = new Person(KeypointSet.Coco17, _keypoints, score);
+        if (video is not { } step)
+            return [person];
+        // Smoothed before it decides the next crop, which keeps the crop steady too (pose-detection's order).
+        if (step.Smoother is not null)
+        {
+            person = step.Smoother.Smooth([person], step.Timestamp)[0];
+            for (var k = 0; k < Keypoints; k++)
+                _keypoints[k] = person[k]!.Value;
+        }
+        _crop = Filter(CropRegion.Next(_keypoints, w, h));
+        return [person];
     }
 
     /// <summary>
