@@ -26,6 +26,7 @@ internal static class OpRegistry
             ShapeOps.Units,
             ReductionOps.Units,
             FusedOps.Units,
+            SpatialOps.Units.Concat(MatMulOps.Units).Concat(NmsOps.Units),
         ];
         var table = new Dictionary<string, OpUnit>(StringComparer.Ordinal);
         foreach (var unit in families.SelectMany(f => f))

@@ -11,7 +11,6 @@ internal static class ShapeOps
         new("ConcatV2", ConcatShape, Concat),
         new("Pad", PadShape, Pad),
         new("PadV2", PadShape, Pad),
-        new("MirrorPad", PadShape, Pad),
         new("Reshape", ReshapeShape, Reshape),
         new("Squeeze", SqueezeShape, Squeeze),
         new("ExpandDims", ExpandDimsShape, ExpandDims),
