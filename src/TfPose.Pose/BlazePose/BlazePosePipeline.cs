@@ -78,7 +78,7 @@ public sealed class BlazePoseResult
     /// </summary>
     public Mat? Segmentation { get; }
 
-    /// <summary>This frame's detection in image pixels; null when the region was tracked from the previous frame.</summary>
+    /// <summary>This frame's detection in image pixels; null when the region was tracked from the previous frame or the detector found no one.</summary>
     public BlazePoseDetection? Detection { get; }
 
     /// <summary>The region the landmark model read (image pixels); null when the detector found no one.</summary>
@@ -172,12 +172,13 @@ public sealed class BlazePosePipeline : IDisposable
         if (roi is null)
         {
             detection = Detect(image);
-            if (detection is null)
+            roi = detection?.ToRoi();
+            // A detection whose two alignment points coincide gives no region to read.
+            if (roi is not { Width: > 0, Height: > 0 })
             {
                 Reset();
-                return new BlazePoseResult(null, null, true, null, null, 0);
+                return new BlazePoseResult(null, null, true, detection, null, 0);
             }
-            roi = detection.Value.ToRoi();
         }
 
         var poseScore = RunLandmarks(image, roi.Value, out var padding);
@@ -193,9 +194,10 @@ public sealed class BlazePosePipeline : IDisposable
             Options.Filter?.Apply(_all.AsSpan(0, BlazePoseLandmarkDecoder.BodyScaleIndex + 1), _world, image.Width, image.Height, timestamp);
             // The next frame's region, from the (filtered) auxiliary landmarks (pose_landmarks_to_roi). A still image
             // starts no track (pose-detection would keep it, MediaPipe's static_image_mode does not).
-            _trackedRoi = BlazePoseRoi.FromAlignmentPoints(
+            var next = BlazePoseRoi.FromAlignmentPoints(
                 new Point2f(_all[BlazePoseLandmarkDecoder.HipCenterIndex].X, _all[BlazePoseLandmarkDecoder.HipCenterIndex].Y),
                 new Point2f(_all[BlazePoseLandmarkDecoder.BodyScaleIndex].X, _all[BlazePoseLandmarkDecoder.BodyScaleIndex].Y));
+            _trackedRoi = next is { Width: > 0, Height: > 0 } ? next : null; // degenerate: detect again
         }
 
         Mat? mask = null;
