@@ -43,6 +43,15 @@ public sealed record PoseEstimatorOptions
     public MoveNet.MoveNetOptions MoveNet { get; init; } = new();
 
     /// <summary>
+    /// BlazePose: the person detector run before the landmark model (a model.json, its folder or a .pb). Null: a
+    /// <c>blazepose-detector</c> folder beside the landmark model's folder.
+    /// </summary>
+    public string? DetectorModel { get; init; }
+
+    /// <summary>BlazePose: compute the person segmentation mask (<see cref="PoseEstimator.LastSegmentation"/>).</summary>
+    public bool Segmentation { get; init; } = true;
+
+    /// <summary>
     /// Video: how people of multi-person models (OpenPose, PoseNet, MoveNet MultiPose) keep their ids from frame to frame
     /// (pose-detection's bounding-box tracker by default); null = no tracking.
     /// </summary>
@@ -183,10 +192,34 @@ public sealed class PoseEstimator : IDisposable
         return model.Kind switch
         {
             PoseModelKind.MoveNet or PoseModelKind.MoveNetMultiPose => (null, new MoveNet.MoveNetPipeline(graph, options.MoveNet, session), resolved),
-            PoseModelKind.BlazePose => throw new NotSupportedException($"{modelPath}: BlazePose's two-stage pipeline is not wired in yet."),
+            PoseModelKind.BlazePose => (null, new BlazePose.BlazePoseAdapter(new BlazePose.BlazePosePipeline(FindDetector(modelPath, options), modelPath, new BlazePose.BlazePoseOptions
+            {
+                IntraOpThreads = options.IntraOpThreads,
+                EnableSegmentation = options.Segmentation,
+                Filter = options.Smoothing is { Enabled: false } ? null : new Tracking.BlazePoseSmoothing(options.Smoothing),
+            })), resolved),
             _ => (new GraphPoseNetwork(graph, modelPath, model, session), null, resolved),
         };
     }
+
+    /// <summary>BlazePose's detector: given, or the <c>blazepose-detector</c> folder beside the landmark model's own.</summary>
+    private static string FindDetector(string landmarkPath, PoseEstimatorOptions options)
+    {
+        if (options.DetectorModel is { } given)
+            return given;
+        var folder = Directory.Exists(landmarkPath) ? Path.GetFullPath(landmarkPath) : Path.GetDirectoryName(Path.GetFullPath(landmarkPath))!;
+        var sibling = Path.Combine(Path.GetDirectoryName(folder) ?? ".", "blazepose-detector");
+        if (Directory.Exists(sibling))
+            return sibling;
+        throw new FileNotFoundException($"{landmarkPath} is a BlazePose landmark model, which needs the BlazePose person detector: " +
+            $"none at {sibling}; give its model.json (PoseEstimatorOptions.DetectorModel, or --detector on the command line).", sibling);
+    }
+
+    /// <summary>
+    /// The person segmentation mask of the last image or frame (CV_32FC1, the image's size, 0..1), for models that
+    /// give one (BlazePose); null otherwise. Owned by the estimator and overwritten by the next call.
+    /// </summary>
+    public Mat? LastSegmentation => (_pipeline as BlazePose.BlazePoseAdapter)?.Segmentation;
 
     private InvalidOperationException NotStaged(string stage) =>
         new($"{Model.Name} ({Model.Kind}) runs as one step per image (its crop follows the previous frame); call Estimate or EstimateFrame, not {stage}.");

@@ -87,7 +87,9 @@ public static class PoseModelDescription
             return null;
         }
         long Channels(string o) => shapes.Shape(o) is { Length: 4 } s ? s[3] : -1;
-        string name = Path.GetFileName(Path.GetDirectoryName(Path.GetFullPath(where))) is { Length: > 0 } d ? d : Path.GetFileNameWithoutExtension(where);
+        // A model is named after its folder (a model.json's, or the folder given as the model).
+        var full = Path.GetFullPath(where).TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar);
+        string name = (Directory.Exists(full) ? Path.GetFileName(full) : Path.GetFileName(Path.GetDirectoryName(full))) is { Length: > 0 } d ? d : Path.GetFileNameWithoutExtension(where);
 
         // MoveNet: an int32 image in, [1,1,17,3] (SinglePose) or [1,N,56] (MultiPose) out.
         if (MoveNet.MoveNetPipeline.Detect(graph) is { } moveNet)

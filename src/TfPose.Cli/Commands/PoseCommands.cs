@@ -12,8 +12,9 @@ internal static class PoseCommands
 
     public static Option<string> ModelOption() => new("--model")
     {
-        Description = "Frozen pose graph (OpenPose, PoseNet, or a single-person CPM/hourglass heatmap model): a .pb path, or a model name " +
-                      "from 'tfpose models list' (downloaded). The kind is detected from the graph; NAME.pose.json beside it overrides the description.",
+        Description = "Pose model (OpenPose, PoseNet, MoveNet SinglePose/MultiPose, BlazePose landmarks, or a single-person CPM/hourglass heatmap model): " +
+                      "a .pb, a TensorFlow.js model.json or its folder, or a model name from 'tfpose models list' (downloaded). The kind is detected from the graph; " +
+                      "NAME.pose.json beside it overrides the description.",
         Required = true,
     };
 
@@ -31,10 +32,13 @@ internal static class PoseCommands
         public Option<float> ScoreThreshold { get; } = new("--score-threshold") { Description = "PoseNet multi-pose: minimum root keypoint score.", DefaultValueFactory = _ => 0.5f };
         public Option<float> NmsRadius { get; } = new("--nms-radius") { Description = "PoseNet multi-pose: NMS radius in network-input pixels.", DefaultValueFactory = _ => 20f };
         public Option<float?> MinScore { get; } = new("--min-score") { Description = "Leave out keypoints scoring below this (default: heatmap models 0.1, PoseNet 0 = all 17)." };
+        public Option<float> MinPoseScore { get; } = new("--min-pose-score") { Description = "MoveNet: leave out people scoring below this (pose-detection's 0.25).", DefaultValueFactory = _ => 0.25f };
+        public Option<string?> Detector { get; } = new("--detector") { Description = "BlazePose: the person detector model (default: a blazepose-detector folder beside the landmark model's)." };
+        public Option<int> Threads { get; } = new("--threads") { Description = "Threads ONNX Runtime may use inside one inference (0 = its default)." };
 
         public void AddTo(Command c)
         {
-            foreach (var o in new Option[] { Ratio, Single, MaxPeople, ScoreThreshold, NmsRadius, MinScore }) c.Add(o);
+            foreach (var o in new Option[] { Ratio, Single, MaxPeople, ScoreThreshold, NmsRadius, MinScore, MinPoseScore, Detector, Threads }) c.Add(o);
         }
 
         public PoseEstimatorOptions Apply(ParseResult r, PoseEstimatorOptions o)
@@ -46,7 +50,11 @@ internal static class PoseCommands
                 SinglePose = r.GetValue(Single), MaxDetections = r.GetValue(MaxPeople), ScoreThreshold = r.GetValue(ScoreThreshold), NmsRadius = r.GetValue(NmsRadius),
             };
             if (min is { } m) { heat = heat with { MinScore = m }; net = net with { MinKeypointScore = m }; }
-            return o with { Decoder = o.Decoder with { UpsampleRatio = r.GetValue(Ratio) }, Heatmap = heat, PoseNet = net };
+            return o with
+            {
+                Decoder = o.Decoder with { UpsampleRatio = r.GetValue(Ratio) }, Heatmap = heat, PoseNet = net,
+                MoveNet = o.MoveNet with { MinPoseScore = r.GetValue(MinPoseScore) }, DetectorModel = r.GetValue(Detector), IntraOpThreads = r.GetValue(Threads),
+            };
         }
     }
 
@@ -68,9 +76,16 @@ internal static class PoseCommands
         var scales = new Option<int>("--scales") { Description = "Number of scales to average (OpenPose scale_number).", DefaultValueFactory = _ => 1 };
         var scaleGap = new Option<float>("--scale-gap") { Description = "Gap between scales (OpenPose scale_gap).", DefaultValueFactory = _ => 0.25f };
         var maps = new Option<bool>("--maps") { Description = "Also write heatmap and PAF visualisations for images." };
+        var mask = new Option<string?>("--mask")
+        {
+            Description = "BlazePose: write the person segmentation mask as a grey PNG: to this file (one image), or NAME_mask.png beside the other outputs.",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var tracker = new Option<string>("--tracker") { Description = "Video, multi-person models: how people keep their ids: box (IoU), keypoint (OKS) or none.", DefaultValueFactory = _ => "box" };
+        var noSmooth = new Option<bool>("--no-smooth") { Description = "Video: do not smooth keypoints over time (One Euro filter)." };
 
-        var pose = new Command("pose", "Pose estimation (OpenPose, PoseNet, CPM/hourglass graphs) on images, folders and videos.");
-        foreach (var o in new Option[] { model, size, box, outDir, json, render, keepAspect, scales, scaleGap, maps }) pose.Add(o);
+        var pose = new Command("pose", "Pose estimation (OpenPose, PoseNet, MoveNet, BlazePose, CPM/hourglass) on images, folders and videos.");
+        foreach (var o in new Option[] { model, size, box, outDir, json, render, keepAspect, scales, scaleGap, maps, mask, tracker, noSmooth }) pose.Add(o);
         decoder.AddTo(pose);
         pose.Add(inputs);
         pose.Add(Eval());
@@ -78,6 +93,21 @@ internal static class PoseCommands
         {
             var options = decoder.Apply(parseResult, EstimatorOptions(parseResult.GetValue(size), parseResult.GetValue(keepAspect),
                 parseResult.GetValue(scales), parseResult.GetValue(scaleGap)));
+            options = options with
+            {
+                Tracker = parseResult.GetValue(tracker)!.ToLowerInvariant() switch
+                {
+                    "box" => TfPose.Pose.Tracking.TrackerOptions.BoundingBox,
+                    "keypoint" => TfPose.Pose.Tracking.TrackerOptions.Keypoint,
+                    "none" => null,
+                    var t => throw new ArgumentException($"--tracker '{t}': use box, keypoint or none."),
+                },
+                Smoothing = parseResult.GetValue(noSmooth) ? new TfPose.Pose.Tracking.SmoothingOptions { Enabled = false } : null,
+            };
+            var maskRequested = parseResult.GetResult(mask) is not null;
+            var maskFile = parseResult.GetValue(mask);
+            if (maskFile is not null && (parseResult.GetValue(inputs)!.Length != 1 || !File.Exists(parseResult.GetValue(inputs)![0])))
+                throw new ArgumentException($"--mask {maskFile}: a mask file name needs exactly one image input; give --mask alone to write NAME_mask.png per image.");
             var crop = ParseBox(parseResult.GetValue(box));
             var modelPath = new ModelStore().Resolve(parseResult.GetValue(model)!);
             var writeJson = parseResult.GetValue(json);
@@ -104,7 +134,7 @@ internal static class PoseCommands
                         try
                         {
                             ProcessImage(estimator, f, Path.Combine(output, Path.GetFileName(Path.GetFullPath(input).TrimEnd(Path.DirectorySeparatorChar)), Path.ChangeExtension(rel, null)),
-                                writeJson, writeRender, parseResult.GetValue(maps), crop);
+                                writeJson, writeRender, parseResult.GetValue(maps), crop, maskRequested ? "" : null);
                         }
                         catch (Exception e) when (e is IOException or ArgumentException or InvalidDataException or OpenCVException)
                         {
@@ -121,7 +151,8 @@ internal static class PoseCommands
                 }
                 else if (File.Exists(input))
                 {
-                    ProcessImage(estimator, input, Path.Combine(output, Path.GetFileNameWithoutExtension(input)), writeJson, writeRender, parseResult.GetValue(maps), crop);
+                    ProcessImage(estimator, input, Path.Combine(output, Path.GetFileNameWithoutExtension(input)), writeJson, writeRender, parseResult.GetValue(maps), crop,
+                        maskRequested ? maskFile ?? "" : null);
                 }
                 else
                 {
@@ -162,7 +193,8 @@ internal static class PoseCommands
         Console.WriteLine($"model {m.Name}: {m.Kind}, {m.Keypoints.Name} keypoints, input {estimator.Width}x{estimator.Height} {m.ChannelOrder} (pixel - {m.Mean:0.###}) x {m.Scale:0.#####}");
     }
 
-    private static void ProcessImage(PoseEstimator estimator, string path, string outStem, bool json, bool render, bool maps, Rect? box)
+    /// <param name="mask">Null: no mask; empty: NAME_mask.png beside the other outputs; else the mask file.</param>
+    private static void ProcessImage(PoseEstimator estimator, string path, string outStem, bool json, bool render, bool maps, Rect? box, string? mask)
     {
         using var image = Cv2.ImRead(path, ImreadModes.Color);
         if (image.Empty())
@@ -175,6 +207,14 @@ internal static class PoseCommands
             using var canvas = image.Clone();
             PoseRenderer.Draw(canvas, people);
             WriteImage(outStem + "_rendered.png", canvas);
+        }
+        if (mask is not null)
+        {
+            if (estimator.LastSegmentation is not { } segmentation)
+                throw new ArgumentException($"--mask: {estimator.Model.Name} ({estimator.Model.Kind}) gives no segmentation mask; BlazePose does.");
+            using var grey = new Mat();
+            segmentation.ConvertTo(grey, MatType.CV_8UC1, 255);
+            WriteImage(mask.Length > 0 ? mask : outStem + "_mask.png", grey);
         }
         if (maps)
         {

@@ -1,0 +1,21 @@
+using OpenCvSharp;
+
+namespace TfPose.Pose.BlazePose;
+
+/// <summary>BlazePose's two stages as one of <see cref="PoseEstimator"/>'s pipelines; it keeps the last segmentation mask.</summary>
+internal sealed class BlazePoseAdapter(BlazePosePipeline pipeline) : IPosePipeline
+{
+    /// <summary>The last image's person mask (CV_32FC1, image size, 0..1), owned here and overwritten by the next call.</summary>
+    public Mat? Segmentation { get; private set; }
+
+    public List<Person> Estimate(Mat bgr, VideoStep? video)
+    {
+        var result = pipeline.Estimate(bgr, video is not null, video?.Timestamp);
+        Segmentation = result.Segmentation;
+        return result.Person is { } person ? [person] : [];
+    }
+
+    public void Reset() => pipeline.Reset();
+
+    public void Dispose() => pipeline.Dispose();
+}
