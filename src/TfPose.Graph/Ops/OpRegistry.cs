@@ -26,6 +26,7 @@ internal static class OpRegistry
             ShapeOps.Units,
             ReductionOps.Units,
             FusedOps.Units,
+            ControlFlowOps.Units,
         ];
         var table = new Dictionary<string, OpUnit>(StringComparer.Ordinal);
         foreach (var unit in families.SelectMany(f => f))

@@ -58,22 +58,27 @@ public static class GraphTranslator
         if (problems.Count > 0)
             throw new GraphFormatException(graph.SourcePath, "the graph is inconsistent: " + string.Join("; ", problems.Take(10).Select(p => $"node '{p.Node}' ({p.Problem})")) +
                 (problems.Count > 10 ? $"; and {problems.Count - 10} more" : "") + ".");
-        var order = lowered.TopologicalOrder().Where(n => needed.Contains(n.Name)).ToList();
+        var order = lowered.TopologicalOrder();
+        var flow = ControlFlowGraph.Analyze(lowered, shapes, order);
 
         var builder = new OnnxBuilder();
         var context = new TranslationContext(lowered, shapes, builder, outputs.Select(o => o.Node).ToHashSet(StringComparer.Ordinal), options.InputShapes);
-        var usesBatchStatistics = false;
-        foreach (var node in order)
+        var regions = new RegionTranslator(flow);
+        try
         {
-            try
+            // The model's inputs in graph order, whatever order the outputs reach them in.
+            foreach (var node in order)
             {
-                TranslateNode(node, context, ref usesBatchStatistics);
+                if (needed.Contains(node.Name) && node.Op is "Placeholder" or "PlaceholderV2" or "PlaceholderWithDefault" && flow.NodeContext(node.Name) is not null)
+                    TranslateNode(node, context, ref regions.UsesBatchStatistics);
             }
-            catch (NotSupportedException ex)
-            {
-                throw new GraphFormatException(graph.SourcePath, ex.Message, ex);
-            }
+            regions.Translate(context, FlowContext.Root, outputs);
         }
+        catch (NotSupportedException ex)
+        {
+            throw new GraphFormatException(graph.SourcePath, ex.Message, ex);
+        }
+        var usesBatchStatistics = regions.UsesBatchStatistics;
 
         var outputNames = new List<string>();
         foreach (var output in outputs)
@@ -95,7 +100,7 @@ public static class GraphTranslator
         return new TranslatedModel(model.ToByteArray(), context.GraphInputs, outputNames, usesBatchStatistics);
     }
 
-    private static void TranslateNode(NodeDef node, TranslationContext context, ref bool usesBatchStatistics)
+    internal static void TranslateNode(NodeDef node, TranslationContext context, ref bool usesBatchStatistics)
     {
         if (node.Op is not ("Placeholder" or "PlaceholderV2" or "PlaceholderWithDefault" or "Const"))
         {
@@ -123,8 +128,10 @@ public static class GraphTranslator
     private static List<UnsupportedNode> Unsupported(TfGraph lowered, HashSet<string> needed, GraphShapes shapes)
     {
         var result = new List<UnsupportedNode>();
-        lowered.Order(out var cyclic);
+        var order = lowered.Order(out var cyclic);
         var onCycle = cyclic.ToHashSet(StringComparer.Ordinal);
+        var flow = ControlFlowGraph.Analyze(lowered, shapes, order);
+        var flowProblems = flow.Problems.GroupBy(p => p.Node, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First().Problem, StringComparer.Ordinal);
         foreach (var node in lowered.Nodes)
         {
             if (!needed.Contains(node.Name) || TfGraph.VariableOps.Contains(node.Op))
@@ -132,6 +139,14 @@ public static class GraphTranslator
             if (onCycle.Contains(node.Name))
             {
                 result.Add(new UnsupportedNode(node.Name, node.Op, "on a cycle that is not a TensorFlow while loop"));
+                continue;
+            }
+            // The untaken side of a tf.cond whose predicate is known never runs.
+            if (flow.NodeContext(node.Name) is null)
+                continue;
+            if (flowProblems.TryGetValue(node.Name, out var problem))
+            {
+                result.Add(new UnsupportedNode(node.Name, node.Op, problem));
                 continue;
             }
             var unit = OpRegistry.Find(node.Op);
