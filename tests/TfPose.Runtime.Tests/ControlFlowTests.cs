@@ -197,4 +197,236 @@ public class ControlFlowTests
         using var result = Run(b.Build(), new() { ["w"] = tw, ["c"] = tc, ["y0"] = ty }, "y");
         Assert.Equal(expected, result[0].ToArray<float>());
     }
+
+    private static NodeDef CastTo(TfGraphBuilder b, string name, string x, DataType from, DataType to)
+    {
+        var cast = b.Op(name, "Cast", x);
+        cast.Attr["SrcT"] = TfGraphBuilder.Type(from);
+        cast.Attr["DstT"] = TfGraphBuilder.Type(to);
+        return cast;
+    }
+
+    private static NodeDef TensorArray(TfGraphBuilder b, string name, string size, DataType type, long[]? elementShape = null)
+    {
+        var ta = b.Op(name, "TensorArrayV3", size);
+        ta.Attr.Remove("T");
+        ta.Attr["dtype"] = TfGraphBuilder.Type(type);
+        ta.Attr["element_shape"] = elementShape is null ? new AttrValue { Shape = new TensorShapeProto { UnknownRank = true } } : TfGraphBuilder.Shape(elementShape);
+        ta.Attr["dynamic_size"] = TfGraphBuilder.Bool(false);
+        ta.Attr["clear_after_read"] = TfGraphBuilder.Bool(true);
+        ta.Attr["identical_element_shapes"] = TfGraphBuilder.Bool(true);
+        ta.Attr["tensor_array_name"] = TfGraphBuilder.Str("");
+        return ta;
+    }
+
+    /// <summary>
+    /// ta = TensorArray(size n); for i in range(n): ta = ta.write(i, float(i)²); then gather [2, 0, 3], size and
+    /// read(1) — the write inside the loop threads the array's flow through the loop as a carried value.
+    /// </summary>
+    [Fact]
+    [OpTest("TensorArrayV3", "TensorArrayWriteV3", "TensorArrayGatherV3", "TensorArraySizeV3", "TensorArrayReadV3", "TensorArrayCloseV3")]
+    public void Loop_writes_a_tensor_array_that_is_gathered_after_it()
+    {
+        var b = new TfGraphBuilder();
+        b.PlaceholderOf("n", DataType.DtInt32, []);
+        b.ConstInt("zero", [0], []);
+        TensorArray(b, "TensorArray", "n", DataType.DtFloat);
+        var exits = WhileLoop(b, "while", ["zero", "TensorArray:1"], ["n", "TensorArray"],
+            (m, inv) => NotZero(b, "while/NotEqual", b.Op("while/remaining", "Sub", inv[0], m[0]).Name),
+            (v, inv) =>
+            {
+                var f = CastTo(b, "while/ToFloat", v[0], DataType.DtInt32, DataType.DtFloat).Name;
+                var square = b.Op("while/square", "Mul", f, f).Name;
+                var write = b.Op("while/TensorArrayWriteV3", "TensorArrayWriteV3", inv[1], v[0], square, v[1]).Name;
+                return [b.Op("while/add", "Add", v[0], ConstIn(b, "while/one", 1, v[0])).Name, write];
+            });
+        b.ConstInt("indices", [2, 0, 3], 3);
+        var gather = b.Op("gathered", "TensorArrayGatherV3", "TensorArray", "indices", exits[1]);
+        gather.Attr["dtype"] = TfGraphBuilder.Type(DataType.DtFloat);
+        gather.Attr["element_shape"] = TfGraphBuilder.Shape();
+        b.Op("size", "TensorArraySizeV3", "TensorArray", exits[1]);
+        b.ConstInt("one", [1], []);
+        b.Op("read", "TensorArrayReadV3", "TensorArray", "one", exits[1]).Attr["dtype"] = TfGraphBuilder.Type(DataType.DtFloat);
+        b.Op("close", "TensorArrayCloseV3", "TensorArray").Input.Add("^gathered");
+        b.Op("out", "Identity", "gathered").Input.Add("^close");
+
+        using var feed = GraphTensor.FromArray(new[] { 4 }, []);
+        using var result = Run(b.Build(), new() { ["n"] = feed }, "out", "size", "read");
+        Assert.Equal([4f, 0f, 9f], result[0].ToArray<float>());
+        Assert.Equal([3L], result[0].Shape);
+        Assert.Equal(4, result[1].ToArray<int>()[0]);
+        Assert.Equal(1f, result[2].ToArray<float>()[0]);
+    }
+
+    /// <summary>
+    /// What tf.map_fn writes: the rows of x are scattered into a TensorArray (unstack), the loop reads row i,
+    /// computes f(row) = sum(row * row) + i and writes it into a second array, which is stacked after the loop.
+    /// </summary>
+    [Fact]
+    [OpTest("TensorArrayV3", "TensorArrayScatterV3", "TensorArrayReadV3", "TensorArrayWriteV3", "TensorArrayGatherV3")]
+    public void Map_over_rows_scatters_reads_writes_and_gathers()
+    {
+        var b = new TfGraphBuilder();
+        b.Placeholder("x", 3, 4);
+        b.ConstInt("rows", [3], []);
+        b.ConstInt("zero", [0], []);
+        b.ConstInt("range", [0, 1, 2], 3);
+        TensorArray(b, "map/TensorArray", "rows", DataType.DtFloat);
+        TensorArray(b, "map/TensorArray_1", "rows", DataType.DtFloat);
+        b.Op("map/TensorArrayUnstack/TensorArrayScatterV3", "TensorArrayScatterV3", "map/TensorArray", "range", "x", "map/TensorArray:1");
+        var exits = WhileLoop(b, "map/while", ["zero", "map/TensorArray_1:1"],
+            ["rows", "map/TensorArray", "map/TensorArrayUnstack/TensorArrayScatterV3", "map/TensorArray_1"],
+            (m, inv) => NotZero(b, "map/while/NotEqual", b.Op("map/while/remaining", "Sub", inv[0], m[0]).Name),
+            (v, inv) =>
+            {
+                var row = b.Op("map/while/TensorArrayReadV3", "TensorArrayReadV3", inv[1], v[0], inv[2]);
+                row.Attr["dtype"] = TfGraphBuilder.Type(DataType.DtFloat);
+                var squares = b.Op("map/while/mul", "Mul", row.Name, row.Name).Name;
+                var sum = b.Op("map/while/Sum", "Sum", squares, ConstIn(b, "map/while/axis", 0, v[0]));
+                sum.Attr["keep_dims"] = TfGraphBuilder.Bool(false);
+                var f = b.Op("map/while/plus_i", "Add", sum.Name, CastTo(b, "map/while/ToFloat", v[0], DataType.DtInt32, DataType.DtFloat).Name).Name;
+                var write = b.Op("map/while/TensorArrayWriteV3", "TensorArrayWriteV3", inv[3], v[0], f, v[1]).Name;
+                return [b.Op("map/while/add", "Add", v[0], ConstIn(b, "map/while/one", 1, v[0])).Name, write];
+            });
+        var stack = b.Op("map/TensorArrayStack/TensorArrayGatherV3", "TensorArrayGatherV3", "map/TensorArray_1", "range", exits[1]);
+        stack.Attr["dtype"] = TfGraphBuilder.Type(DataType.DtFloat);
+        stack.Attr["element_shape"] = TfGraphBuilder.Shape();
+        var graph = b.Build();
+        Assert.Equal([3L], ShapeInference.Infer(graph).Shape("map/TensorArrayStack/TensorArrayGatherV3")!);
+
+        var x = Enumerable.Range(0, 12).Select(i => i * 0.5f - 2).ToArray();
+        var expected = Enumerable.Range(0, 3).Select(r => Enumerable.Range(0, 4).Sum(c => x[r * 4 + c] * x[r * 4 + c]) + r).ToArray();
+        using var feed = GraphTensor.FromArray(x, 3, 4);
+        using var result = Run(graph, new() { ["x"] = feed }, "map/TensorArrayStack/TensorArrayGatherV3");
+        var actual = result[0].ToArray<float>();
+        Assert.Equal(expected.Length, actual.Length);
+        for (var i = 0; i < expected.Length; i++)
+            Assert.Equal(expected[i], actual[i], 4);
+    }
+
+    /// <summary>
+    /// tf.cond as TensorFlow 1 writes it: the pivot Switch(pred, pred), the inputs switched on Identity(pred), branch
+    /// constants with a control input from switch_t/switch_f, and one Merge(false, true) per output.
+    /// </summary>
+    private static TfGraphBuilder Cond(string predicate, Action<TfGraphBuilder>? addPredicate = null, string falseOp = "Add")
+    {
+        var b = new TfGraphBuilder();
+        b.Placeholder("x", 2);
+        addPredicate?.Invoke(b);
+        b.Op("cond/Switch", "Switch", predicate, predicate);
+        b.Op("cond/switch_t", "Identity", "cond/Switch:1");
+        b.Op("cond/switch_f", "Identity", "cond/Switch:0");
+        b.Op("cond/pred_id", "Identity", predicate);
+        // true: t = x * 2; outputs t and t + 1
+        b.Op("cond/mul/Switch", "Switch", "x", "cond/pred_id");
+        b.Const("cond/mul/y", [2], []);
+        b.Graph.Node.Last().Input.Add("^cond/switch_t");
+        b.Op("cond/mul", "Mul", "cond/mul/Switch:1", "cond/mul/y");
+        b.Const("cond/one", [1], []);
+        b.Graph.Node.Last().Input.Add("^cond/switch_t");
+        b.Op("cond/plus", "Add", "cond/mul", "cond/one");
+        // false: f = x + 100 (through falseOp); outputs f and f - 1
+        b.Op("cond/add/Switch", "Switch", "x", "cond/pred_id");
+        b.Const("cond/add/y", [100], []);
+        b.Graph.Node.Last().Input.Add("^cond/switch_f");
+        b.Op("cond/add", falseOp, "cond/add/Switch:0", "cond/add/y");
+        b.Const("cond/one_f", [1], []);
+        b.Graph.Node.Last().Input.Add("^cond/switch_f");
+        b.Op("cond/minus", "Sub", "cond/add", "cond/one_f");
+        b.Op("cond/Merge", "Merge", "cond/add", "cond/mul");
+        b.Op("cond/Merge_1", "Merge", "cond/minus", "cond/plus");
+        b.Op("y", "Identity", "cond/Merge");
+        b.Op("z", "Identity", "cond/Merge_1");
+        b.Op("index", "Identity", "cond/Merge:1");
+        return b;
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    [OpTest("Switch", "Merge")]
+    public void Cond_with_a_known_predicate_translates_only_the_taken_side(bool predicate)
+    {
+        // The untaken side uses an op TfPose does not have: it must be neither translated nor reported.
+        var b = Cond("pred", b => b.ConstValue("pred", TensorValue.FromArray<byte>(DataType.DtBool, [], [predicate ? (byte)1 : (byte)0])),
+            falseOp: predicate ? "NoSuchOp" : "Add");
+        if (!predicate)
+            b.Graph.Node.Single(n => n.Name == "cond/mul").Op = "NoSuchOp";
+        var graph = b.Build();
+        Assert.Empty(GraphTranslator.UnsupportedOps(graph, ["y", "z", "index"]));
+        var model = TfPose.Graph.Onnx.ModelProto.Parser.ParseFrom(GraphTranslator.Translate(graph, new TranslationOptions { Outputs = ["y", "z", "index"] }).OnnxModel);
+        Assert.DoesNotContain(model.Graph.Node, n => n.OpType == "If");
+
+        float[] x = [1.5f, -4];
+        using var feed = GraphTensor.FromArray(x, 2);
+        using var result = Run(graph, new() { ["x"] = feed }, "y", "z", "index");
+        Assert.Equal(predicate ? x.Select(v => v * 2) : x.Select(v => v + 100), result[0].ToArray<float>());
+        Assert.Equal(predicate ? x.Select(v => v * 2 + 1) : x.Select(v => v + 99), result[1].ToArray<float>());
+        Assert.Equal(predicate ? 1 : 0, result[2].ToArray<int>()[0]); // Merge's value_index: the input it forwarded
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    [OpTest("Switch", "Merge")]
+    public void Cond_on_a_fed_predicate_becomes_one_onnx_if(bool predicate)
+    {
+        var graph = Cond("pred", b => b.PlaceholderOf("pred", DataType.DtBool, [])).Build();
+        var model = TfPose.Graph.Onnx.ModelProto.Parser.ParseFrom(GraphTranslator.Translate(graph, new TranslationOptions { Outputs = ["y", "z", "index"] }).OnnxModel);
+        Assert.Single(model.Graph.Node, n => n.OpType == "If"); // both Merges are outputs of one conditional
+
+        float[] x = [1.5f, -4];
+        using var feed = GraphTensor.FromArray(x, 2);
+        using var pred = GraphTensor.FromArray(new[] { predicate }, []);
+        using var result = Run(graph, new() { ["x"] = feed, ["pred"] = pred }, "y", "z", "index");
+        Assert.Equal(predicate ? x.Select(v => v * 2) : x.Select(v => v + 100), result[0].ToArray<float>());
+        Assert.Equal(predicate ? x.Select(v => v * 2 + 1) : x.Select(v => v + 99), result[1].ToArray<float>());
+        Assert.Equal(predicate ? 1 : 0, result[2].ToArray<int>()[0]);
+    }
+
+    /// <summary>count = 0; for i in range(n): for j in range(i): count += 1 — n(n-1)/2, the inner loop's frame inside the outer's.</summary>
+    [Theory]
+    [InlineData(0)]
+    [InlineData(4)]
+    [OpTest("Enter", "Merge", "Switch", "LoopCond", "NextIteration", "Exit")]
+    public void Nested_loops_count_pairs(int n)
+    {
+        var b = new TfGraphBuilder();
+        b.PlaceholderOf("n", DataType.DtInt32, []);
+        b.ConstInt("zero", [0], []);
+        var exits = WhileLoop(b, "outer", ["zero", "zero"], ["n"],
+            (m, inv) => NotZero(b, "outer/NotEqual", b.Op("outer/remaining", "Sub", inv[0], m[0]).Name),
+            (v, _) =>
+            {
+                var innerZero = ConstIn(b, "outer/inner_zero", 0, v[0]);
+                var inner = WhileLoop(b, "outer/inner", [innerZero, v[1]], [v[0]],
+                    (m, inv) => NotZero(b, "outer/inner/NotEqual", b.Op("outer/inner/remaining", "Sub", inv[0], m[0]).Name),
+                    (w, _) =>
+                    [
+                        b.Op("outer/inner/add", "Add", w[0], ConstIn(b, "outer/inner/one", 1, w[0])).Name,
+                        b.Op("outer/inner/count", "Add", w[1], ConstIn(b, "outer/inner/one_1", 1, w[0])).Name,
+                    ]);
+                return [b.Op("outer/add", "Add", v[0], ConstIn(b, "outer/one", 1, v[0])).Name, inner[1]];
+            });
+        b.Op("count", "Identity", exits[1]);
+        using var feed = GraphTensor.FromArray(new[] { n }, []);
+        using var result = Run(b.Build(), new() { ["n"] = feed }, "count");
+        Assert.Equal(n * (n - 1) / 2, result[0].ToArray<int>()[0]);
+    }
+
+    [Fact]
+    public void Inspect_lists_unsupported_ops_inside_and_outside_a_loop_at_once()
+    {
+        var b = new TfGraphBuilder();
+        b.PlaceholderOf("n", DataType.DtInt32, []);
+        b.ConstInt("zero", [0], []);
+        var exits = WhileLoop(b, "while", ["zero"], ["n"],
+            (m, inv) => NotZero(b, "while/NotEqual", b.Op("while/remaining", "Sub", inv[0], m[0]).Name),
+            (v, _) => [b.Op("while/odd", "NoSuchLoopOp", v[0]).Name]);
+        b.Op("after", "NoSuchOuterOp", exits[0]);
+        var unsupported = GraphTranslator.UnsupportedOps(b.Build());
+        Assert.Contains(unsupported, u => u.Node == "while/odd" && u.Op == "NoSuchLoopOp");
+        Assert.Contains(unsupported, u => u.Node == "after" && u.Op == "NoSuchOuterOp");
+        Assert.Equal(2, unsupported.Count);
+    }
 }

@@ -40,7 +40,8 @@ public static class GraphTranslator
     public static TranslatedModel Translate(TfGraph graph, TranslationOptions? options = null)
     {
         options ??= new TranslationOptions();
-        var outputs = (options.Outputs ?? graph.Outputs).Select(o => TensorName.Parse(o)).ToList();
+        var shapes = ShapeInference.Infer(graph, options.InputShapes);
+        var outputs = (options.Outputs ?? DefaultOutputs(graph, shapes)).Select(o => TensorName.Parse(o)).ToList();
         if (outputs.Count == 0)
             throw new GraphFormatException(graph.SourcePath, "the graph has no outputs to compute.");
         foreach (var output in outputs)
@@ -50,7 +51,6 @@ public static class GraphTranslator
         if (lowered.Nodes.Any(n => needed.Contains(n.Name) && TfGraph.VariableOps.Contains(n.Op)))
             graph.EnsureFrozen();
 
-        var shapes = ShapeInference.Infer(graph, options.InputShapes);
         var unsupported = Unsupported(lowered, needed, shapes);
         if (unsupported.Count > 0)
             throw new GraphFormatException(graph.SourcePath, Describe(unsupported));
@@ -98,6 +98,20 @@ public static class GraphTranslator
         };
         model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = OpsetVersion });
         return new TranslatedModel(model.ToByteArray(), context.GraphInputs, outputNames, usesBatchStatistics);
+    }
+
+    /// <summary>
+    /// The graph's natural outputs that can be fetched: not inside a while loop or tf.cond (an unused Exit of an inner
+    /// loop reads nothing in its parent loop's body) and not on the untaken side of a known predicate.
+    /// </summary>
+    private static IReadOnlyList<string> DefaultOutputs(TfGraph graph, GraphShapes shapes)
+    {
+        var outputs = graph.Outputs;
+        var lowered = graph.Lowered;
+        if (!lowered.Nodes.Any(n => ControlFlowGraph.IsControlFlowOp(n.Op)))
+            return outputs;
+        var flow = ControlFlowGraph.Analyze(lowered, shapes, lowered.Order(out _));
+        return outputs.Where(o => flow.NodeContext(o) is { Kind: FlowKind.Root }).ToList();
     }
 
     internal static void TranslateNode(NodeDef node, TranslationContext context, ref bool usesBatchStatistics)
