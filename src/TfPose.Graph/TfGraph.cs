@@ -1,5 +1,6 @@
 using System.Text;
 using Google.Protobuf;
+using TfPose.Graph.Formats;
 using TfPose.Graph.Proto;
 
 namespace TfPose.Graph;
@@ -38,8 +39,17 @@ public sealed class TfGraph
 
     public IReadOnlyList<NodeDef> Nodes => Proto.Node;
 
+    /// <summary>The inputs and outputs the model file declares (a TensorFlow.js signature); null for a plain GraphDef.</summary>
+    public GraphSignature? Signature { get; init; }
+
+    /// <summary>
+    /// Reads a binary or text GraphDef, or a TensorFlow.js graph model: a <c>.json</c> file, or a folder holding
+    /// <c>model.json</c>.
+    /// </summary>
     public static TfGraph Load(string path)
     {
+        if (TfjsGraphModel.IsModelPath(path))
+            return TfjsGraphModel.Load(path);
         byte[] bytes;
         try
         {
@@ -97,7 +107,7 @@ public sealed class TfGraph
         return $"cannot read a binary GraphDef: {reason} ({ex.Message.TrimEnd('.')}).{hint}";
     }
 
-    private void Validate()
+    internal void Validate()
     {
         if (Proto.Node.Count == 0)
             throw new GraphFormatException(SourcePath, "the GraphDef contains no nodes; is this really a TensorFlow graph?");
@@ -162,11 +172,16 @@ public sealed class TfGraph
         .Select(n => new GraphInput(n.Name, n.GetDataType("dtype", DataType.DtFloat), n.GetShape("shape")))
         .ToList();
 
-    /// <summary>Nodes whose outputs nothing consumes (excluding constants and no-ops): the graph's natural outputs.</summary>
+    /// <summary>
+    /// The tensors the signature lists as outputs, in its order (<c>node:0</c> written <c>node</c>); without one, the
+    /// nodes whose outputs nothing consumes (excluding constants and no-ops): the graph's natural outputs.
+    /// </summary>
     public IReadOnlyList<string> Outputs
     {
         get
         {
+            if (Signature is { Outputs.Count: > 0 } signature)
+                return signature.Outputs.Select(o => TensorName.Parse(o.Tensor).ToString()).ToList();
             var consumed = new HashSet<string>(StringComparer.Ordinal);
             foreach (var node in Proto.Node)
             {
