@@ -14,6 +14,23 @@ public class ControlFlowTests
 {
     private const string Frame = "frame_name";
 
+    private static string PlaceholderOf(TfGraphBuilder b, string name, DataType type, long[]? shape)
+    {
+        var node = b.Op(name, "Placeholder");
+        node.Attr.Remove("T");
+        node.Attr["dtype"] = new AttrValue { Type = type };
+        node.Attr["shape"] = new AttrValue { Shape = shape is null ? new TensorShapeProto { UnknownRank = true } : TensorValue.ShapeProto(shape) };
+        return name;
+    }
+
+    private static AttrValue AttrType(DataType type) => new() { Type = type };
+
+    private static AttrValue AttrBool(bool value) => new() { B = value };
+
+    private static AttrValue AttrInt(long value) => new() { I = value };
+
+    private static AttrValue AttrShape(params long[] dims) => new() { Shape = TensorValue.ShapeProto(dims) };
+
     /// <summary>
     /// The nodes tf.while_loop writes: per loop variable Enter → Merge(Enter, NextIteration) → Switch(Merge, LoopCond),
     /// the body reading Identity(Switch:1), an Exit on Switch:0; values used unchanged enter with is_constant.
@@ -26,8 +43,8 @@ public class ControlFlowTests
         {
             var enter = b.Op(nodeName, "Enter", input);
             enter.Attr[Frame] = TfGraphBuilder.Str(name + "/while_context");
-            enter.Attr["is_constant"] = TfGraphBuilder.Bool(constant);
-            enter.Attr["parallel_iterations"] = TfGraphBuilder.Int(10);
+            enter.Attr["is_constant"] = AttrBool(constant);
+            enter.Attr["parallel_iterations"] = AttrInt(10);
             return enter;
         }
         string Suffix(int k) => k == 0 ? "" : $"_{k}";
@@ -59,8 +76,8 @@ public class ControlFlowTests
     private static string NotZero(TfGraphBuilder b, string name, string x)
     {
         var cast = b.Op(name, "Cast", x);
-        cast.Attr["SrcT"] = TfGraphBuilder.Type(DataType.DtInt32);
-        cast.Attr["DstT"] = TfGraphBuilder.Type(DataType.DtBool);
+        cast.Attr["SrcT"] = AttrType(DataType.DtInt32);
+        cast.Attr["DstT"] = AttrType(DataType.DtBool);
         return name;
     }
 
@@ -82,7 +99,7 @@ public class ControlFlowTests
     private static TfGraph CounterLoop()
     {
         var b = new TfGraphBuilder();
-        b.PlaceholderOf("n", DataType.DtInt32, []);
+        PlaceholderOf(b, "n", DataType.DtInt32, []);
         b.ConstInt("zero", [0], []);
         var exits = WhileLoop(b, "while", ["zero", "zero"], ["n"],
             (m, inv) => NotZero(b, "while/NotEqual", b.Op("while/remaining", "Sub", inv[0], m[0]).Name),
@@ -133,7 +150,7 @@ public class ControlFlowTests
     public void Loop_carries_a_tensor_whose_shape_changes(int n)
     {
         var b = new TfGraphBuilder();
-        b.PlaceholderOf("n", DataType.DtInt32, []);
+        PlaceholderOf(b, "n", DataType.DtInt32, []);
         b.ConstInt("zero", [0], []);
         b.Const("x0", [1, 2], 1, 2);
         var exits = WhileLoop(b, "while", ["zero", "x0"], ["n"],
@@ -145,7 +162,7 @@ public class ControlFlowTests
                 var shifted = b.Op("while/shifted", "Add", v[1], ten).Name;
                 var axis = ConstIn(b, "while/axis", 0, v[0]);
                 var concat = b.Op("while/concat", "ConcatV2", v[1], shifted, axis);
-                concat.Attr["N"] = TfGraphBuilder.Int(2);
+                concat.Attr["N"] = AttrInt(2);
                 return [b.Op("while/add", "Add", v[0], ConstIn(b, "while/one", 1, v[0])).Name, concat.Name];
             });
         b.Op("x", "Identity", exits[1]);
@@ -201,8 +218,8 @@ public class ControlFlowTests
     private static NodeDef CastTo(TfGraphBuilder b, string name, string x, DataType from, DataType to)
     {
         var cast = b.Op(name, "Cast", x);
-        cast.Attr["SrcT"] = TfGraphBuilder.Type(from);
-        cast.Attr["DstT"] = TfGraphBuilder.Type(to);
+        cast.Attr["SrcT"] = AttrType(from);
+        cast.Attr["DstT"] = AttrType(to);
         return cast;
     }
 
@@ -210,11 +227,11 @@ public class ControlFlowTests
     {
         var ta = b.Op(name, "TensorArrayV3", size);
         ta.Attr.Remove("T");
-        ta.Attr["dtype"] = TfGraphBuilder.Type(type);
-        ta.Attr["element_shape"] = elementShape is null ? new AttrValue { Shape = new TensorShapeProto { UnknownRank = true } } : TfGraphBuilder.Shape(elementShape);
-        ta.Attr["dynamic_size"] = TfGraphBuilder.Bool(false);
-        ta.Attr["clear_after_read"] = TfGraphBuilder.Bool(true);
-        ta.Attr["identical_element_shapes"] = TfGraphBuilder.Bool(true);
+        ta.Attr["dtype"] = AttrType(type);
+        ta.Attr["element_shape"] = elementShape is null ? new AttrValue { Shape = new TensorShapeProto { UnknownRank = true } } : AttrShape(elementShape);
+        ta.Attr["dynamic_size"] = AttrBool(false);
+        ta.Attr["clear_after_read"] = AttrBool(true);
+        ta.Attr["identical_element_shapes"] = AttrBool(true);
         ta.Attr["tensor_array_name"] = TfGraphBuilder.Str("");
         return ta;
     }
@@ -228,7 +245,7 @@ public class ControlFlowTests
     public void Loop_writes_a_tensor_array_that_is_gathered_after_it()
     {
         var b = new TfGraphBuilder();
-        b.PlaceholderOf("n", DataType.DtInt32, []);
+        PlaceholderOf(b, "n", DataType.DtInt32, []);
         b.ConstInt("zero", [0], []);
         TensorArray(b, "TensorArray", "n", DataType.DtFloat);
         var exits = WhileLoop(b, "while", ["zero", "TensorArray:1"], ["n", "TensorArray"],
@@ -242,11 +259,11 @@ public class ControlFlowTests
             });
         b.ConstInt("indices", [2, 0, 3], 3);
         var gather = b.Op("gathered", "TensorArrayGatherV3", "TensorArray", "indices", exits[1]);
-        gather.Attr["dtype"] = TfGraphBuilder.Type(DataType.DtFloat);
-        gather.Attr["element_shape"] = TfGraphBuilder.Shape();
+        gather.Attr["dtype"] = AttrType(DataType.DtFloat);
+        gather.Attr["element_shape"] = AttrShape();
         b.Op("size", "TensorArraySizeV3", "TensorArray", exits[1]);
         b.ConstInt("one", [1], []);
-        b.Op("read", "TensorArrayReadV3", "TensorArray", "one", exits[1]).Attr["dtype"] = TfGraphBuilder.Type(DataType.DtFloat);
+        b.Op("read", "TensorArrayReadV3", "TensorArray", "one", exits[1]).Attr["dtype"] = AttrType(DataType.DtFloat);
         b.Op("close", "TensorArrayCloseV3", "TensorArray").Input.Add("^gathered");
         b.Op("out", "Identity", "gathered").Input.Add("^close");
 
@@ -280,17 +297,17 @@ public class ControlFlowTests
             (v, inv) =>
             {
                 var row = b.Op("map/while/TensorArrayReadV3", "TensorArrayReadV3", inv[1], v[0], inv[2]);
-                row.Attr["dtype"] = TfGraphBuilder.Type(DataType.DtFloat);
+                row.Attr["dtype"] = AttrType(DataType.DtFloat);
                 var squares = b.Op("map/while/mul", "Mul", row.Name, row.Name).Name;
                 var sum = b.Op("map/while/Sum", "Sum", squares, ConstIn(b, "map/while/axis", 0, v[0]));
-                sum.Attr["keep_dims"] = TfGraphBuilder.Bool(false);
+                sum.Attr["keep_dims"] = AttrBool(false);
                 var f = b.Op("map/while/plus_i", "Add", sum.Name, CastTo(b, "map/while/ToFloat", v[0], DataType.DtInt32, DataType.DtFloat).Name).Name;
                 var write = b.Op("map/while/TensorArrayWriteV3", "TensorArrayWriteV3", inv[3], v[0], f, v[1]).Name;
                 return [b.Op("map/while/add", "Add", v[0], ConstIn(b, "map/while/one", 1, v[0])).Name, write];
             });
         var stack = b.Op("map/TensorArrayStack/TensorArrayGatherV3", "TensorArrayGatherV3", "map/TensorArray_1", "range", exits[1]);
-        stack.Attr["dtype"] = TfGraphBuilder.Type(DataType.DtFloat);
-        stack.Attr["element_shape"] = TfGraphBuilder.Shape();
+        stack.Attr["dtype"] = AttrType(DataType.DtFloat);
+        stack.Attr["element_shape"] = AttrShape();
         var graph = b.Build();
         Assert.Equal([3L], ShapeInference.Infer(graph).Shape("map/TensorArrayStack/TensorArrayGatherV3")!);
 
@@ -371,7 +388,7 @@ public class ControlFlowTests
     [OpTest("Switch", "Merge")]
     public void Cond_on_a_fed_predicate_becomes_one_onnx_if(bool predicate)
     {
-        var graph = Cond("pred", b => b.PlaceholderOf("pred", DataType.DtBool, [])).Build();
+        var graph = Cond("pred", b => PlaceholderOf(b, "pred", DataType.DtBool, [])).Build();
         var model = TfPose.Graph.Onnx.ModelProto.Parser.ParseFrom(GraphTranslator.Translate(graph, new TranslationOptions { Outputs = ["y", "z", "index"] }).OnnxModel);
         Assert.Single(model.Graph.Node, n => n.OpType == "If"); // both Merges are outputs of one conditional
 
@@ -392,7 +409,7 @@ public class ControlFlowTests
     public void Nested_loops_count_pairs(int n)
     {
         var b = new TfGraphBuilder();
-        b.PlaceholderOf("n", DataType.DtInt32, []);
+        PlaceholderOf(b, "n", DataType.DtInt32, []);
         b.ConstInt("zero", [0], []);
         var exits = WhileLoop(b, "outer", ["zero", "zero"], ["n"],
             (m, inv) => NotZero(b, "outer/NotEqual", b.Op("outer/remaining", "Sub", inv[0], m[0]).Name),
@@ -418,7 +435,7 @@ public class ControlFlowTests
     public void Inspect_lists_unsupported_ops_inside_and_outside_a_loop_at_once()
     {
         var b = new TfGraphBuilder();
-        b.PlaceholderOf("n", DataType.DtInt32, []);
+        PlaceholderOf(b, "n", DataType.DtInt32, []);
         b.ConstInt("zero", [0], []);
         var exits = WhileLoop(b, "while", ["zero"], ["n"],
             (m, inv) => NotZero(b, "while/NotEqual", b.Op("while/remaining", "Sub", inv[0], m[0]).Name),

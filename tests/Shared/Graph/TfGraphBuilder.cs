@@ -56,21 +56,4 @@ internal sealed class TfGraphBuilder
     }
 
     public static AttrValue Str(string s) => new() { S = ByteString.CopyFromUtf8(s) };
-
-    /// <summary>A Placeholder of any dtype (shape null: unknown rank).</summary>
-    public string PlaceholderOf(string name, DataType type, long[]? shape)
-    {
-        var node = Add(name, "Placeholder");
-        node.Attr["dtype"] = new AttrValue { Type = type };
-        node.Attr["shape"] = new AttrValue { Shape = shape is null ? new TensorShapeProto { UnknownRank = true } : TensorValue.ShapeProto(shape) };
-        return name;
-    }
-
-    public static AttrValue Type(DataType type) => new() { Type = type };
-
-    public static AttrValue Bool(bool value) => new() { B = value };
-
-    public static AttrValue Int(long value) => new() { I = value };
-
-    public static AttrValue Shape(params long[] dims) => new() { Shape = TensorValue.ShapeProto(dims) };
 }
