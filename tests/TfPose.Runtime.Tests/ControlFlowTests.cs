@@ -446,4 +446,111 @@ public class ControlFlowTests
         Assert.Contains(unsupported, u => u.Node == "after" && u.Op == "NoSuchOuterOp");
         Assert.Equal(2, unsupported.Count);
     }
+
+    private static NodeDef ListOp(TfGraphBuilder b, string name, string op, DataType element, params string[] inputs)
+    {
+        var node = b.Op(name, op, inputs);
+        node.Attr.Remove("T");
+        node.Attr["element_dtype"] = AttrType(element);
+        node.Attr["shape_type"] = AttrType(DataType.DtInt32);
+        return node;
+    }
+
+    /// <summary>
+    /// tf.map_fn over a batch known only at run time, in TensorFlow 2's list form (a While lowered to TF1 control
+    /// flow): the rows become a TensorList, the loop reads row i and sets item i of a reserved list to sum(row²),
+    /// and the list is stacked after the loop. A batch of zero rows stacks to an empty result.
+    /// </summary>
+    [Theory]
+    [InlineData(3)]
+    [InlineData(1)]
+    [InlineData(0)]
+    [OpTest("TensorListFromTensor", "TensorListReserve", "TensorListGetItem", "TensorListSetItem", "TensorListStack", "TensorListLength")]
+    public void Map_over_a_run_time_batch_with_tensor_lists(int rows)
+    {
+        var b = new TfGraphBuilder();
+        b.Placeholder("x", -1, 3);
+        var shape = b.Op("shape", "Shape", "x");
+        shape.Attr["out_type"] = AttrType(DataType.DtInt32);
+        b.ConstInt("begin", [0], 1);
+        b.ConstInt("end", [1], 1);
+        b.ConstInt("stride", [1], 1);
+        b.Op("n", "StridedSlice", "shape", "begin", "end", "stride").Attr["shrink_axis_mask"] = AttrInt(1);
+        b.ConstInt("row_shape", [3], 1);
+        b.ConstInt("unknown_shape", [-1], []);
+        b.ConstInt("scalar_shape", [], 0);
+        b.ConstInt("zero", [0], []);
+        ListOp(b, "in", "TensorListFromTensor", DataType.DtFloat, "x", "row_shape");
+        ListOp(b, "out", "TensorListReserve", DataType.DtFloat, "unknown_shape", "n");
+        var exits = WhileLoop(b, "map/while", ["zero", "out"], ["n", "in", "row_shape"],
+            (m, inv) => NotZero(b, "map/while/NotEqual", b.Op("map/while/remaining", "Sub", inv[0], m[0]).Name),
+            (v, inv) =>
+            {
+                var row = ListOp(b, "map/while/GetItem", "TensorListGetItem", DataType.DtFloat, inv[1], v[0], inv[2]).Name;
+                var sum = b.Op("map/while/Sum", "Sum", b.Op("map/while/square", "Mul", row, row).Name, ConstIn(b, "map/while/axis", 0, v[0]));
+                var set = ListOp(b, "map/while/SetItem", "TensorListSetItem", DataType.DtFloat, v[1], v[0], sum.Name).Name;
+                return [b.Op("map/while/add", "Add", v[0], ConstIn(b, "map/while/one", 1, v[0])).Name, set];
+            });
+        ListOp(b, "stacked", "TensorListStack", DataType.DtFloat, exits[1], "scalar_shape").Attr["num_elements"] = AttrInt(-1);
+        ListOp(b, "length", "TensorListLength", DataType.DtFloat, exits[1]);
+
+        var x = Enumerable.Range(0, rows * 3).Select(i => 1.5f - i * 0.25f).ToArray();
+        var expected = Enumerable.Range(0, rows).Select(r => x[(r * 3)..(r * 3 + 3)].Sum(v => v * v)).ToArray();
+        using var feed = GraphTensor.FromArray(x, rows, 3);
+        using var result = Run(b.Build(), new() { ["x"] = feed }, "stacked", "length");
+        Assert.Equal([(long)rows], result[0].Shape);
+        var actual = result[0].ToArray<float>();
+        for (var i = 0; i < rows; i++)
+            Assert.Equal(expected[i], actual[i], 4);
+        Assert.Equal(rows, result[1].ToArray<int>()[0]);
+    }
+
+    /// <summary>A list that grows: push i² for i in range(5), then gather items [4, 1] and take the length.</summary>
+    [Fact]
+    [OpTest("EmptyTensorList", "TensorListPushBack", "TensorListGather", "TensorListLength")]
+    public void Loop_pushes_onto_a_growing_tensor_list()
+    {
+        var b = new TfGraphBuilder();
+        b.ConstInt("scalar_shape", [], 0);
+        b.ConstInt("no_limit", [-1], []);
+        b.ConstInt("k", [5], []);
+        b.ConstInt("zero", [0], []);
+        b.ConstInt("indices", [4, 1], 2);
+        ListOp(b, "list", "EmptyTensorList", DataType.DtInt32, "scalar_shape", "no_limit");
+        var exits = WhileLoop(b, "while", ["zero", "list"], ["k"],
+            (m, inv) => NotZero(b, "while/NotEqual", b.Op("while/remaining", "Sub", inv[0], m[0]).Name),
+            (v, _) =>
+            [
+                b.Op("while/add", "Add", v[0], ConstIn(b, "while/one", 1, v[0])).Name,
+                ListOp(b, "while/PushBack", "TensorListPushBack", DataType.DtInt32, v[1], b.Op("while/square", "Mul", v[0], v[0]).Name).Name,
+            ]);
+        ListOp(b, "gathered", "TensorListGather", DataType.DtInt32, exits[1], "indices", "scalar_shape");
+        ListOp(b, "length", "TensorListLength", DataType.DtInt32, exits[1]);
+        using var result = Run(b.Build(), [], "gathered", "length");
+        Assert.Equal([16, 1], result[0].ToArray<int>());
+        Assert.Equal(5, result[1].ToArray<int>()[0]);
+    }
+
+    /// <summary>tf.TensorArray.split then concat: rows [2, 3] of a 5×2 tensor become two elements; concat gives the rows back.</summary>
+    [Fact]
+    [OpTest("TensorArraySplitV3", "TensorArrayConcatV3", "TensorArrayReadV3")]
+    public void Tensor_array_split_and_concat_round_trip()
+    {
+        var b = new TfGraphBuilder();
+        b.Placeholder("x", 5, 2);
+        b.ConstInt("two", [2], []);
+        b.ConstInt("one", [1], []);
+        b.ConstValue("lengths", TensorValue.FromArray<long>(DataType.DtInt64, [2], [2, 3]));
+        TensorArray(b, "ta", "two", DataType.DtFloat);
+        b.Op("split", "TensorArraySplitV3", "ta", "x", "lengths", "ta:1");
+        var concat = b.Op("concat", "TensorArrayConcatV3", "ta", "split");
+        concat.Attr["dtype"] = AttrType(DataType.DtFloat);
+        b.Op("second", "TensorArrayReadV3", "ta", "one", "split").Attr["dtype"] = AttrType(DataType.DtFloat);
+        var x = Enumerable.Range(0, 10).Select(i => (float)i).ToArray();
+        using var feed = GraphTensor.FromArray(x, 5, 2);
+        using var result = Run(b.Build(), new() { ["x"] = feed }, "concat", "second");
+        Assert.Equal(x, result[0].ToArray<float>());
+        Assert.Equal([3L, 2], result[1].Shape);
+        Assert.Equal(x[4..], result[1].ToArray<float>());
+    }
 }

@@ -348,18 +348,44 @@ internal static class TensorArrayOps
         c.SetSequence(node, 0, result, type);
     }
 
-    /// <summary>Every element stacked on a new first axis, then the requested ones.</summary>
-    private static string GatherElements(TranslationContext c, string sequence, TensorName indices, bool whole)
+    /// <summary>
+    /// Every element stacked on a new first axis, then the requested ones. ONNX cannot stack an empty sequence; when
+    /// the element shape is known an empty array stacks to [0, ...element shape], as in TensorFlow.
+    /// </summary>
+    private static string GatherElements(NodeDef node, TranslationContext c, string sequence, TensorName indices, bool whole)
     {
-        var stacked = c.Builder.Node("ConcatFromSequence", [sequence], attributes: [("axis", 0L), ("new_axis", 1L)]);
-        return whole ? stacked : c.Builder.Node("Gather", [stacked, c.Get(indices)], attributes: ("axis", 0L));
+        var b = c.Builder;
+        var type = b.SequenceType(sequence) ?? DataType.DtFloat;
+        var shape = c.Shape(new TensorName(node.Name, 0));
+        string Stack(OnnxBuilder builder) => builder.Node("ConcatFromSequence", [sequence], attributes: [("axis", 0L), ("new_axis", 1L)]);
+        string stacked;
+        if (shape is { Length: > 0 } && ShapeMath.IsKnown(shape[1..]))
+        {
+            var empty = b.Node("Equal", [b.Node("SequenceLength", [sequence]), b.Int64Scalar("zero", 0)]);
+            var zero = OnnxBuilder.Tensor("zero", new TensorValue(type, [1], new byte[DataTypes.SizeOf(type)]));
+            Onnx.GraphProto Branch(string hint, Func<OnnxBuilder, string> build)
+            {
+                var child = b.Child(hint);
+                var output = child.Node("Identity", [build(child)]);
+                child.Graph.Output.Add(OnnxBuilder.ValueInfoOf(output, type, sequence: false));
+                return child.Graph;
+            }
+            var then = Branch("empty", x => x.Node("ConstantOfShape", [x.Int64s("shape", [0, .. shape[1..]])], attributes: ("value", zero)));
+            var otherwise = Branch("stack", Stack);
+            stacked = b.Node("If", [empty], attributes: [("then_branch", then), ("else_branch", otherwise)]);
+        }
+        else
+        {
+            stacked = Stack(b);
+        }
+        return whole ? stacked : b.Node("Gather", [stacked, c.Get(indices)], attributes: ("axis", 0L));
     }
 
     private static void Gather(NodeDef node, TranslationContext c)
     {
         var (sequence, _) = SequenceOf(node, c, 2);
         var whole = IsWholeRange(c, node.DataInput(1), n => n?.Op is "TensorArraySizeV3");
-        c.Set(node, 0, GatherElements(c, sequence, node.DataInput(1), whole));
+        c.Set(node, 0, GatherElements(node, c, sequence, node.DataInput(1), whole));
     }
 
     private static void Concat(NodeDef node, TranslationContext c)
@@ -418,13 +444,13 @@ internal static class TensorArrayOps
     private static void Stack(NodeDef node, TranslationContext c)
     {
         var (sequence, _) = SequenceOf(node, c, 0);
-        c.Set(node, 0, GatherElements(c, sequence, default, whole: true));
+        c.Set(node, 0, GatherElements(node, c, sequence, default, whole: true));
     }
 
     private static void ListGather(NodeDef node, TranslationContext c)
     {
         var (sequence, _) = SequenceOf(node, c, 0);
-        c.Set(node, 0, GatherElements(c, sequence, node.DataInput(1), whole: false));
+        c.Set(node, 0, GatherElements(node, c, sequence, node.DataInput(1), whole: false));
     }
 
     private static void Length(NodeDef node, TranslationContext c)
