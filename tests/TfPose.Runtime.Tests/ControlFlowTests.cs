@@ -553,4 +553,209 @@ public class ControlFlowTests
         Assert.Equal([3L, 2], result[1].Shape);
         Assert.Equal(x[4..], result[1].ToArray<float>());
     }
+
+    // ---- TensorFlow 2 functions ----
+
+    /// <summary>A FunctionDef: arguments and results (all float unless given), nodes reading arguments by name and outputs as node:arg:index.</summary>
+    private static FunctionDef Function(string name, (string Name, DataType Type)[] inputs, (string Name, DataType Type, string Ret)[] outputs, params NodeDef[] nodes)
+    {
+        var signature = new OpDef { Name = name };
+        signature.InputArg.AddRange(inputs.Select(i => new OpDef.Types.ArgDef { Name = i.Name, Type = i.Type }));
+        signature.OutputArg.AddRange(outputs.Select(o => new OpDef.Types.ArgDef { Name = o.Name, Type = o.Type }));
+        var function = new FunctionDef { Signature = signature };
+        function.NodeDef.AddRange(nodes);
+        foreach (var o in outputs)
+            function.Ret[o.Name] = o.Ret;
+        return function;
+    }
+
+    private static NodeDef FNode(string name, string op, DataType type, params string[] inputs)
+    {
+        var node = new NodeDef { Name = name, Op = op };
+        node.Input.AddRange(inputs);
+        node.Attr["T"] = AttrType(type);
+        return node;
+    }
+
+    private static NodeDef FConst(string name, TensorValue value)
+    {
+        var node = new NodeDef { Name = name, Op = "Const" };
+        node.Attr["dtype"] = AttrType(value.Type);
+        node.Attr["value"] = new AttrValue { Tensor = value.ToProto() };
+        return node;
+    }
+
+    private static AttrValue Func(string name) => new() { Func = new NameAttrList { Name = name } };
+
+    private static AttrValue Types(params DataType[] types)
+    {
+        var list = new AttrValue.Types.ListValue();
+        list.Type.AddRange(types);
+        return new AttrValue { List = list };
+    }
+
+    private static void AddLibrary(TfGraphBuilder b, params FunctionDef[] functions)
+    {
+        b.Graph.Library = new FunctionDefLibrary();
+        b.Graph.Library.Function.AddRange(functions);
+    }
+
+    /// <summary>
+    /// A frozen TF2 graph that still calls its library: scale_shift(x, y) = (x*y + 3, x*y), called directly, and
+    /// square(x) = scale_shift(x, x)[1] calling it in turn. The calls are inlined.
+    /// </summary>
+    [Fact]
+    [OpTest("StatefulPartitionedCall", "PartitionedCall")]
+    public void Function_calls_are_inlined()
+    {
+        var b = new TfGraphBuilder();
+        b.Placeholder("a", 3);
+        b.Placeholder("b", 3);
+        var scaleShift = Function("scale_shift", [("x", DataType.DtFloat), ("y", DataType.DtFloat)],
+            [("sum", DataType.DtFloat, "add:z:0"), ("product", DataType.DtFloat, "mul:z:0")],
+            FNode("add", "AddV2", DataType.DtFloat, "mul:z:0", "three:output:0"),
+            FNode("mul", "Mul", DataType.DtFloat, "x", "y"),
+            FConst("three", TensorValue.FromArray<float>(DataType.DtFloat, [], [3f])));
+        var inner = FNode("call", "PartitionedCall", DataType.DtFloat, "x", "x");
+        inner.Attr["f"] = Func("scale_shift");
+        var square = Function("square", [("x", DataType.DtFloat)], [("y", DataType.DtFloat, "call:output:1")], inner);
+        AddLibrary(b, scaleShift, square);
+        var call = b.Op("call", "StatefulPartitionedCall", "a", "b");
+        call.Attr["f"] = Func("scale_shift");
+        call.Attr["Tin"] = Types(DataType.DtFloat, DataType.DtFloat);
+        call.Attr["Tout"] = Types(DataType.DtFloat, DataType.DtFloat);
+        b.Op("sum", "Identity", "call");
+        b.Op("product", "Identity", "call:1");
+        var sq = b.Op("sq", "PartitionedCall", "sum");
+        sq.Attr["f"] = Func("square");
+        b.Op("squared", "Identity", "sq");
+
+        float[] a = [1, -2, 0.5f], bb = [4, 3, -6];
+        using var ta = GraphTensor.FromArray(a, 3);
+        using var tb = GraphTensor.FromArray(bb, 3);
+        using var result = Run(b.Build(), new() { ["a"] = ta, ["b"] = tb }, "sum", "product", "squared");
+        var sums = a.Zip(bb, (x, y) => x * y + 3).ToArray();
+        Assert.Equal(sums, result[0].ToArray<float>());
+        Assert.Equal(a.Zip(bb, (x, y) => x * y), result[1].ToArray<float>());
+        Assert.Equal(sums.Select(v => v * v), result[2].ToArray<float>());
+    }
+
+    /// <summary>
+    /// StatelessWhile(i = 0, acc, x = [1], n): while n - i != 0: i += 1, acc *= 2, x = concat(x, x + 1); n is passed
+    /// through unchanged (a captured value). acc ends as acc·2ⁿ and x with 2ⁿ elements.
+    /// </summary>
+    [Theory]
+    [InlineData(0)]
+    [InlineData(3)]
+    [OpTest("StatelessWhile", "While")]
+    public void Functional_while_becomes_an_onnx_loop(int n)
+    {
+        var b = new TfGraphBuilder();
+        PlaceholderOf(b, "n", DataType.DtInt32, []);
+        b.Placeholder("acc0", 2);
+        b.ConstInt("zero", [0], []);
+        b.Const("x0", [1], 1);
+        (string, DataType)[] vars = [("i", DataType.DtInt32), ("acc", DataType.DtFloat), ("x", DataType.DtFloat), ("n", DataType.DtInt32)];
+        var cast = FNode("pred", "Cast", DataType.DtInt32, "remaining:z:0");
+        cast.Attr["SrcT"] = AttrType(DataType.DtInt32);
+        cast.Attr["DstT"] = AttrType(DataType.DtBool);
+        var cond = Function("cond", vars, [("more", DataType.DtBool, "pred:y:0")],
+            FNode("remaining", "Sub", DataType.DtInt32, "n", "i"), cast);
+        var concat = FNode("concat", "ConcatV2", DataType.DtFloat, "x", "shifted:z:0", "axis:output:0");
+        concat.Attr["N"] = AttrInt(2);
+        var body = Function("body", vars,
+            [("i_next", DataType.DtInt32, "next:z:0"), ("acc_next", DataType.DtFloat, "double:z:0"), ("x_next", DataType.DtFloat, "concat:output:0"), ("n_out", DataType.DtInt32, "n")],
+            FNode("next", "AddV2", DataType.DtInt32, "i", "one:output:0"),
+            FConst("one", TensorValue.Scalar(1)),
+            FNode("double", "Mul", DataType.DtFloat, "acc", "two:output:0"),
+            FConst("two", TensorValue.FromArray<float>(DataType.DtFloat, [], [2f])),
+            FNode("shifted", "AddV2", DataType.DtFloat, "x", "onef:output:0"),
+            FConst("onef", TensorValue.FromArray<float>(DataType.DtFloat, [], [1f])),
+            FConst("axis", TensorValue.Scalar(0)),
+            concat);
+        AddLibrary(b, cond, body);
+        var loop = b.Op("while", "StatelessWhile", "zero", "acc0", "x0", "n");
+        loop.Attr.Remove("T");
+        loop.Attr["T"] = Types(DataType.DtInt32, DataType.DtFloat, DataType.DtFloat, DataType.DtInt32);
+        loop.Attr["cond"] = Func("cond");
+        loop.Attr["body"] = Func("body");
+        b.Op("count", "Identity", "while");
+        b.Op("acc", "Identity", "while:1");
+        b.Op("x", "Identity", "while:2");
+        var graph = b.Build();
+        Assert.Equal([-1L], ShapeInference.Infer(graph).Shape("x")!);
+
+        var expected = new List<float> { 1 };
+        for (var i = 0; i < n; i++)
+            expected.AddRange(expected.Select(v => v + 1).ToList());
+        using var tn = GraphTensor.FromArray(new[] { n }, []);
+        using var tacc = GraphTensor.FromArray(new[] { 1.5f, -0.25f }, 2);
+        using var result = Run(graph, new() { ["n"] = tn, ["acc0"] = tacc }, "count", "acc", "x");
+        Assert.Equal(n, result[0].ToArray<int>()[0]);
+        Assert.Equal([1.5f * (1 << n), -0.25f * (1 << n)], result[1].ToArray<float>());
+        Assert.Equal(expected, result[2].ToArray<float>());
+    }
+
+    /// <summary>StatelessIf(cond, x): then x * 2, else x + 100; fed (an ONNX If) and constant (only the taken branch, the other using an op TfPose lacks).</summary>
+    [Theory]
+    [InlineData(true, false)]
+    [InlineData(false, false)]
+    [InlineData(true, true)]
+    [InlineData(false, true)]
+    [OpTest("StatelessIf", "If")]
+    public void Functional_if_runs_the_branch_the_condition_selects(bool condition, bool known)
+    {
+        var b = new TfGraphBuilder();
+        b.Placeholder("x", 2);
+        if (known)
+            b.ConstValue("c", TensorValue.FromArray<byte>(DataType.DtBool, [], [condition ? (byte)1 : (byte)0]));
+        else
+            PlaceholderOf(b, "c", DataType.DtBool, []);
+        var then = Function("then", [("x", DataType.DtFloat)], [("y", DataType.DtFloat, "mul:z:0")],
+            FNode("mul", known && !condition ? "NoSuchOp" : "Mul", DataType.DtFloat, "x", "two:output:0"),
+            FConst("two", TensorValue.FromArray<float>(DataType.DtFloat, [], [2f])));
+        var otherwise = Function("else", [("x", DataType.DtFloat)], [("y", DataType.DtFloat, "add:z:0")],
+            FNode("add", known && condition ? "NoSuchOp" : "AddV2", DataType.DtFloat, "x", "hundred:output:0"),
+            FConst("hundred", TensorValue.FromArray<float>(DataType.DtFloat, [], [100f])));
+        AddLibrary(b, then, otherwise);
+        var node = b.Op("if", known ? "If" : "StatelessIf", "c", "x");
+        node.Attr["then_branch"] = Func("then");
+        node.Attr["else_branch"] = Func("else");
+        node.Attr["Tout"] = Types(DataType.DtFloat);
+        b.Op("y", "Identity", "if");
+        var graph = b.Build();
+        Assert.Empty(GraphTranslator.UnsupportedOps(graph));
+
+        float[] x = [1.5f, -4];
+        using var tx = GraphTensor.FromArray(x, 2);
+        var feeds = new Dictionary<string, GraphTensor> { ["x"] = tx };
+        using var tc = GraphTensor.FromArray(new[] { condition }, []);
+        if (!known)
+            feeds["c"] = tc;
+        using var result = Run(graph, feeds, "y");
+        Assert.Equal(condition ? x.Select(v => v * 2) : x.Select(v => v + 100), result[0].ToArray<float>());
+    }
+
+    [Fact]
+    public void Inspect_lists_unsupported_ops_inside_function_bodies()
+    {
+        var b = new TfGraphBuilder();
+        PlaceholderOf(b, "n", DataType.DtInt32, []);
+        b.ConstInt("zero", [0], []);
+        (string, DataType)[] vars = [("i", DataType.DtInt32), ("n", DataType.DtInt32)];
+        var cast = FNode("pred", "Cast", DataType.DtInt32, "remaining:z:0");
+        cast.Attr["SrcT"] = AttrType(DataType.DtInt32);
+        cast.Attr["DstT"] = AttrType(DataType.DtBool);
+        AddLibrary(b,
+            Function("cond", vars, [("more", DataType.DtBool, "pred:y:0")], FNode("remaining", "Sub", DataType.DtInt32, "n", "i"), cast),
+            Function("body", vars, [("i_next", DataType.DtInt32, "next:z:0"), ("n_out", DataType.DtInt32, "n")], FNode("next", "NoSuchBodyOp", DataType.DtInt32, "i")));
+        var loop = b.Op("while", "While", "zero", "n");
+        loop.Attr["cond"] = Func("cond");
+        loop.Attr["body"] = Func("body");
+        var call = b.Op("call", "PartitionedCall", "while");
+        call.Attr["f"] = Func("missing");
+        var unsupported = GraphTranslator.UnsupportedOps(b.Build());
+        Assert.Contains(unsupported, u => u.Node == "while/body/next" && u.Op == "NoSuchBodyOp");
+        Assert.Contains(unsupported, u => u.Node == "call" && u.Reason!.Contains("'missing'"));
+    }
 }

@@ -12,8 +12,8 @@ namespace TfPose.Graph.Ops;
 /// </summary>
 internal static class ControlFlowOps
 {
-    /// <summary>The control-flow ops, TensorArrays and TensorLists (registered together).</summary>
-    public static IEnumerable<OpUnit> Units => Basic.Concat(TensorArrayOps.Units);
+    /// <summary>The control-flow ops, TensorArrays and TensorLists, and TensorFlow 2's functional ops (registered together).</summary>
+    public static IEnumerable<OpUnit> Units => Basic.Concat(TensorArrayOps.Units).Concat(FunctionOps.Units);
 
     private static IEnumerable<OpUnit> Basic =>
     [

@@ -139,7 +139,7 @@ public static class GraphTranslator
         return Unsupported(lowered, needed, ShapeInference.Infer(graph, inputShapes));
     }
 
-    private static List<UnsupportedNode> Unsupported(TfGraph lowered, HashSet<string> needed, GraphShapes shapes)
+    internal static List<UnsupportedNode> Unsupported(TfGraph lowered, HashSet<string> needed, GraphShapes shapes)
     {
         var result = new List<UnsupportedNode>();
         var order = lowered.Order(out var cyclic);
@@ -165,11 +165,19 @@ public static class GraphTranslator
             }
             var unit = OpRegistry.Find(node.Op);
             if (unit?.Translate is not null)
+            {
+                // While and If run function bodies, which must translate too.
+                if (node.Op is "While" or "StatelessWhile" or "If" or "StatelessIf")
+                    result.AddRange(FunctionOps.UnsupportedInside(node, lowered, shapes));
                 continue;
+            }
             // An op TfPose cannot translate is fine when its value is known from constants (shape arithmetic).
             if (unit is null && shapes.Value(new TensorName(node.Name, 0)) is not null && !shapes.Has(new TensorName(node.Name, 1)))
                 continue;
-            result.Add(new UnsupportedNode(node.Name, node.Op, unit?.Lower is not null ? FusedOps.Unsupported(node) : null));
+            var reason = unit?.Lower is null ? null
+                : FunctionLibrary.CallOps.Contains(node.Op) ? FunctionLibrary.Unsupported(node, lowered)
+                : FusedOps.Unsupported(node);
+            result.Add(new UnsupportedNode(node.Name, node.Op, reason));
         }
         return result;
     }
