@@ -758,4 +758,43 @@ public class ControlFlowTests
         Assert.Contains(unsupported, u => u.Node == "while/body/next" && u.Op == "NoSuchBodyOp");
         Assert.Contains(unsupported, u => u.Node == "call" && u.Reason!.Contains("'missing'"));
     }
+
+    /// <summary>
+    /// A tf.cond inside a while body, on a fed predicate that enters the loop as an invariant:
+    /// for i in range(n): acc += i if pred else 1 — an ONNX If inside the Loop body.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    [OpTest("Switch", "Merge", "Enter")]
+    public void Cond_inside_a_loop_body(bool predicate)
+    {
+        var b = new TfGraphBuilder();
+        PlaceholderOf(b, "n", DataType.DtInt32, []);
+        PlaceholderOf(b, "pred", DataType.DtBool, []);
+        b.ConstInt("zero", [0], []);
+        var exits = WhileLoop(b, "while", ["zero", "zero"], ["n", "pred"],
+            (m, inv) => NotZero(b, "while/NotEqual", b.Op("while/remaining", "Sub", inv[0], m[0]).Name),
+            (v, inv) =>
+            {
+                b.Op("while/cond/Switch", "Switch", inv[1], inv[1]);
+                b.Op("while/cond/switch_t", "Identity", "while/cond/Switch:1");
+                b.Op("while/cond/switch_f", "Identity", "while/cond/Switch:0");
+                b.Op("while/cond/pred_id", "Identity", inv[1]);
+                b.Op("while/cond/i/Switch", "Switch", v[0], "while/cond/pred_id");
+                b.Op("while/cond/i", "Identity", "while/cond/i/Switch:1");
+                var one = ConstIn(b, "while/cond/one", 1, "while/cond/switch_f");
+                b.Op("while/cond/Merge", "Merge", one, "while/cond/i");
+                return
+                [
+                    b.Op("while/add", "Add", v[0], ConstIn(b, "while/step", 1, v[0])).Name,
+                    b.Op("while/acc", "Add", v[1], "while/cond/Merge").Name,
+                ];
+            });
+        b.Op("acc", "Identity", exits[1]);
+        using var tn = GraphTensor.FromArray(new[] { 5 }, []);
+        using var tp = GraphTensor.FromArray(new[] { predicate }, []);
+        using var result = Run(b.Build(), new() { ["n"] = tn, ["pred"] = tp }, "acc");
+        Assert.Equal(predicate ? 0 + 1 + 2 + 3 + 4 : 5, result[0].ToArray<int>()[0]);
+    }
 }
