@@ -797,4 +797,33 @@ public class ControlFlowTests
         using var result = Run(b.Build(), new() { ["n"] = tn, ["pred"] = tp }, "acc");
         Assert.Equal(predicate ? 0 + 1 + 2 + 3 + 4 : 5, result[0].ToArray<int>()[0]);
     }
+
+    /// <summary>A TensorArray created empty with dynamic_size grows as the loop writes i + 0.5 at i, for i in range(4).</summary>
+    [Fact]
+    [OpTest("TensorArrayV3", "TensorArrayWriteV3", "TensorArrayGatherV3", "TensorArraySizeV3")]
+    public void Loop_grows_a_dynamic_size_tensor_array()
+    {
+        var b = new TfGraphBuilder();
+        b.ConstInt("zero", [0], []);
+        b.ConstInt("k", [4], []);
+        b.ConstInt("indices", [3, 0], 2);
+        TensorArray(b, "TensorArray", "zero", DataType.DtFloat).Attr["dynamic_size"] = AttrBool(true);
+        var exits = WhileLoop(b, "while", ["zero", "TensorArray:1"], ["k", "TensorArray"],
+            (m, inv) => NotZero(b, "while/NotEqual", b.Op("while/remaining", "Sub", inv[0], m[0]).Name),
+            (v, inv) =>
+            {
+                var f = CastTo(b, "while/ToFloat", v[0], DataType.DtInt32, DataType.DtFloat).Name;
+                b.Const("while/half", [0.5f], []);
+                b.Graph.Node.Last().Input.Add("^" + v[0]);
+                var value = b.Op("while/value", "Add", f, "while/half").Name;
+                var write = b.Op("while/TensorArrayWriteV3", "TensorArrayWriteV3", inv[1], v[0], value, v[1]).Name;
+                return [b.Op("while/add", "Add", v[0], ConstIn(b, "while/one", 1, v[0])).Name, write];
+            });
+        var gather = b.Op("gathered", "TensorArrayGatherV3", "TensorArray", "indices", exits[1]);
+        gather.Attr["dtype"] = AttrType(DataType.DtFloat);
+        b.Op("size", "TensorArraySizeV3", "TensorArray", exits[1]);
+        using var result = Run(b.Build(), [], "gathered", "size");
+        Assert.Equal([3.5f, 0.5f], result[0].ToArray<float>());
+        Assert.Equal(4, result[1].ToArray<int>()[0]);
+    }
 }

@@ -376,7 +376,6 @@ internal sealed class ControlFlowGraph
     {
         // Merges of one predicate and parent whose branches share nodes are one conditional (one tf.cond with
         // several outputs); Merges that share nothing stay apart, so a cond fed by another on the same predicate works.
-        var groups = new Dictionary<string, CondInfo>(StringComparer.Ordinal);
         var owner = new Dictionary<string, CondInfo>(StringComparer.Ordinal);
         foreach (var node in _graph.Nodes)
         {
@@ -385,16 +384,12 @@ internal sealed class ControlFlowGraph
             var live = node.DataInputs().Where(i => TensorContext(i) is not null).ToList();
             if (live.Count != 2)
                 continue;
-            var (whenTrue, whenFalse, trueInput) = Sides(live, parent, node);
+            var (whenTrue, whenFalse, trueInput) = Sides(live, parent);
             if (whenTrue is null || whenFalse is null)
                 continue;
             var nodes = Closure(live, c => c.IsWithin(whenTrue) || c.IsWithin(whenFalse), out _);
             var cond = nodes.Select(n => owner.GetValueOrDefault(n)).FirstOrDefault(c => c is not null && c.Predicate == whenTrue.Predicate && ReferenceEquals(c.Parent, parent));
-            if (cond is null)
-            {
-                cond = new CondInfo(whenTrue.Predicate, parent) { WhenTrue = whenTrue, WhenFalse = whenFalse };
-                groups[node.Name] = cond;
-            }
+            cond ??= new CondInfo(whenTrue.Predicate, parent) { WhenTrue = whenTrue, WhenFalse = whenFalse };
             cond.Merges.Add(node);
             cond.TrueInput[node.Name] = node.DataInputs().ToList().IndexOf(live[trueInput]);
             _condOfMerge[node.Name] = cond;
@@ -403,7 +398,8 @@ internal sealed class ControlFlowGraph
         }
     }
 
-    private (FlowContext? True, FlowContext? False, int TrueInput) Sides(List<TensorName> live, FlowContext parent, NodeDef merge)
+    /// <summary>The true and false branches (children of <paramref name="parent"/>, one predicate) the two inputs of a Merge come from.</summary>
+    private (FlowContext? True, FlowContext? False, int TrueInput) Sides(List<TensorName> live, FlowContext parent)
     {
         for (var i = 0; i < 2; i++)
         {
@@ -420,7 +416,6 @@ internal sealed class ControlFlowGraph
                 }
             }
         }
-        _ = merge;
         return (null, null, 0);
     }
 

@@ -37,9 +37,6 @@ internal sealed class OnnxBuilder
 
     public GraphProto Graph { get; } = new() { Name = "tfpose" };
 
-    /// <summary>Whether this builds the model's main graph (not a loop body or branch).</summary>
-    public bool IsRoot => ReferenceEquals(_scope.Root, Graph);
-
     /// <summary>A builder for a subgraph (loop body, branch) of this model.</summary>
     public OnnxBuilder Child(string hint) => new(_scope, Fresh(hint));
 

@@ -86,8 +86,6 @@ internal sealed class TranslationContext
     /// <summary>Whether this scope itself has translated the tensor (not its parents).</summary>
     public bool IsKnown(TensorName t) => _values.ContainsKey(t.Key) || _constants.ContainsKey(t.Key);
 
-    /// <summary>Whether the tensor is visible here, translated by this scope or an enclosing one.</summary>
-    public bool IsVisible(TensorName t) => IsKnown(t) || (_parent?.IsVisible(t) ?? false);
 
     /// <summary>A constant becomes an ONNX initializer only if something reads it as a tensor (filters are re-laid out instead).</summary>
     public void SetConstant(NodeDef node, int index, TensorValue value) => _constants[new TensorName(node.Name, index).Key] = value;
