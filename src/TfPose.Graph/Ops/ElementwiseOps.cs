@@ -12,15 +12,14 @@ internal static class ElementwiseOps
         {
             var perElement = FlopRules.PerOutputElement();
             foreach (var (tf, onnx) in Unary)
-                yield return new(tf, Same, (n, c) => UnaryOp(n, c, onnx), perElement);
+                yield return new(tf, s => UnaryShape(s, IntegerUnaryRule(tf)), (n, c) => UnaryOp(n, c, onnx), perElement);
             foreach (var (tf, onnx) in Binary)
                 yield return new(tf, s => BinaryShape(s, IntegerRule(tf)), (n, c) => BinaryOp(n, c, onnx), perElement);
             yield return new("Relu6", Same, Relu6, perElement);
             yield return new("LeakyRelu", Same, LeakyRelu, perElement);
             yield return new("Rsqrt", Same, Rsqrt, perElement);
-            yield return new("Square", Same, Square, perElement);
-            yield return new("SquaredDifference", s => BinaryShape(s, null), SquaredDifference, FlopRules.PerOutputElement(2));
-            yield return new("FloorDiv", s => BinaryShape(s, ShapeMath.FloorDiv), FloorDiv, perElement);
+            yield return new("Square", s => UnaryShape(s, v => v * v), Square, perElement);
+            yield return new("SquaredDifference", s => BinaryShape(s, (p, q) => (p - q) * (p - q)), SquaredDifference, FlopRules.PerOutputElement(2));
             yield return new("BiasAdd", Same, BiasAdd, perElement);
             yield return new("BiasAddV1", Same, BiasAdd, perElement);
             yield return new("Softmax", Same, Softmax, FlopRules.PerOutputElement(3));
@@ -30,6 +29,26 @@ internal static class ElementwiseOps
     }
 
     private static void Same(ShapeContext s) => s.SameAsInput();
+
+    /// <summary>Input 0's shape and dtype, and the value when the input is a small known integer tensor and the op has an integer rule.</summary>
+    public static void UnaryShape(ShapeContext s, Func<long, long>? integerRule)
+    {
+        var v = s.Value(0);
+        TensorValue? value = null;
+        if (integerRule is not null && v is not null && ShapeMath.IsInteger(v) && v.Count <= ShapeMath.MaxFoldElements)
+            value = MathOps.IntTensor(v.ToInt64Array().Select(integerRule).ToArray(), v.Shape, v.Type);
+        s.Set(0, s.Shape(0), s.Type(0), value);
+    }
+
+    /// <summary>TensorFlow's integer semantics of a unary op (those defined for integers), for folding shape arithmetic.</summary>
+    private static Func<long, long>? IntegerUnaryRule(string op) => op switch
+    {
+        "Neg" => v => -v,
+        "Abs" => v => v < 0 ? -v : v,
+        "Sign" => v => Math.Sign(v),
+        "Round" => v => v,
+        _ => null,
+    };
 
     /// <summary>Broadcast shape, first operand's dtype, and the value when both operands are small known integers.</summary>
     public static void BinaryShape(ShapeContext s, Func<long, long, long?>? integerRule) =>
@@ -52,7 +71,11 @@ internal static class ElementwiseOps
     {
         var dst = s.Node.GetDataType("DstT");
         var v = s.Value(0);
-        s.Set(0, s.Shape(0), dst, v is not null && dst is DataType.DtInt32 or DataType.DtInt64 && ShapeMath.IsInteger(v) ? ShapeMath.IntValue(v.ToInt64Array(), v.Shape, dst) : null);
+        var ints = v is not null && v.Count <= ShapeMath.MaxFoldElements ? MathOps.Longs(v) : null;
+        // Integer and bool values (shape arithmetic, folded comparisons) stay known through integer and bool casts.
+        s.Set(0, s.Shape(0), dst, ints is not null && dst is DataType.DtInt32 or DataType.DtInt64 or DataType.DtBool
+            ? MathOps.IntTensor(dst == DataType.DtBool ? ints.Select(x => x != 0 ? 1L : 0L).ToArray() : ints, v!.Shape, dst)
+            : null);
     }
 
     private static void MatMulShape(ShapeContext s)
@@ -91,6 +114,12 @@ internal static class ElementwiseOps
     {
         var input = node.DataInput(0);
         var (name, layout) = c.Lookup(input);
+        // TensorFlow rounds integers to themselves; ONNX Runtime's Round has float kernels only.
+        if (onnx == "Round" && !MathOps.IsFloat(c.Type(input)))
+        {
+            c.Alias(node, input);
+            return;
+        }
         c.Set(node, 0, c.Builder.Node(onnx, [name], name: node.Name), layout);
     }
 
@@ -127,15 +156,6 @@ internal static class ElementwiseOps
         c.Set(node, 0, c.Builder.Node("Mul", [diff, diff], name: node.Name), layout);
     }
 
-    public static void FloorDiv(NodeDef node, TranslationContext c)
-    {
-        var (a, b, layout) = BroadcastPair(node, c);
-        var type = c.Type(node.DataInput(0));
-        var div = c.Builder.Node("Div", [a, b]);
-        // Integer Div in ONNX truncates toward zero; TensorFlow floors. Shapes are non-negative, so they agree there.
-        c.Set(node, 0, type is DataType.DtFloat or DataType.DtDouble ? c.Builder.Node("Floor", [div], name: node.Name) : div, layout);
-    }
-
     public static void BinaryOp(NodeDef node, TranslationContext c, string onnx)
     {
         var (a, b, layout) = BroadcastPair(node, c);
@@ -149,50 +169,44 @@ internal static class ElementwiseOps
     /// </summary>
     public static (string A, string B, Layout Layout) BroadcastPair(NodeDef node, TranslationContext c)
     {
-        var ta = node.DataInput(0);
-        var tb = node.DataInput(1);
-        var la = c.LayoutOf(ta);
-        var lb = c.LayoutOf(tb);
-        if (la == Layout.Tf && lb == Layout.Tf)
-            return (c.Get(ta), c.Get(tb), Layout.Tf);
-        var ra = c.Rank(ta);
-        var rb = c.Rank(tb);
-        if (la == Layout.Nchw && lb == Layout.Nchw)
-            return (c.Get(ta, Layout.Nchw), c.Get(tb, Layout.Nchw), Layout.Nchw);
-        var (big, small, bigFirst) = la == Layout.Nchw ? (ta, tb, true) : (tb, ta, false);
-        var smallName = ToChannelsFirstOperand(small, c);
-        if (smallName is null)
-            return (c.Get(ta), c.Get(tb), Layout.Tf);
-        var bigName = c.Get(big, Layout.Nchw);
-        return bigFirst ? (bigName, smallName, Layout.Nchw) : (smallName, bigName, Layout.Nchw);
+        var (names, layout) = BroadcastAll([node.DataInput(0), node.DataInput(1)], c);
+        return (names[0], names[1], layout);
     }
 
-    /// <summary>An operand that broadcasts against an NHWC tensor, rewritten to broadcast against its NCHW copy; null if impossible.</summary>
-    private static string? ToChannelsFirstOperand(TensorName t, TranslationContext c)
+    /// <summary>
+    /// Any number of operands of a broadcasting op (Select's three, AddN's n), in one layout: channels-first
+    /// when one of them is held so and every other one can broadcast against the channels-first copy, else TensorFlow's.
+    /// </summary>
+    public static (string[] Names, Layout Layout) BroadcastAll(IReadOnlyList<TensorName> operands, TranslationContext c)
+    {
+        if (operands.All(t => c.LayoutOf(t) == Layout.Tf) || !operands.All(t => CanBroadcastChannelsFirst(t, c)))
+            return ([.. operands.Select(c.Get)], Layout.Tf);
+        return ([.. operands.Select(t => ToChannelsFirstOperand(t, c))], Layout.Nchw);
+    }
+
+    /// <summary>Whether an operand that broadcasts against an NHWC tensor can be rewritten to broadcast against its NCHW copy.</summary>
+    private static bool CanBroadcastChannelsFirst(TensorName t, TranslationContext c) =>
+        c.LayoutOf(t) == Layout.Nchw || c.Rank(t) is { } rank && (rank is 0 or 1 or 4 || rank < 4 && (c.Value(t) ?? ConstantOf(t, c)) is not null);
+
+    /// <summary>An operand that broadcasts against an NHWC tensor, rewritten to broadcast against its NCHW copy (see <see cref="CanBroadcastChannelsFirst"/>).</summary>
+    private static string ToChannelsFirstOperand(TensorName t, TranslationContext c)
     {
         var rank = c.Rank(t);
-        var value = c.Value(t) ?? ConstantOf(t, c);
-        if (rank is null)
-            return null;
-        if (rank == 0)
-            return c.Get(t);
         if (c.LayoutOf(t) == Layout.Nchw)
             return c.Get(t, Layout.Nchw);
-        var shape = c.Shape(t)!;
-        var full = Enumerable.Repeat(1L, 4 - shape.Length).Concat(shape).ToArray();
+        if (rank == 0)
+            return c.Get(t);
+        var value = c.Value(t) ?? ConstantOf(t, c);
         if (value is not null)
         {
+            var full = Enumerable.Repeat(1L, 4 - value.Rank).Concat(value.Shape).ToArray();
             var permuted = OnnxBuilder.Permute(OnnxBuilder.Reshape(value, full), TranslationContext.ToNchw);
             return c.Builder.Initializer("bcast", permuted);
         }
         if (rank == 4)
             return c.Get(t, Layout.Nchw);
-        if (shape.Length == 1)
-        {
-            var target = c.Builder.Int64s("shape", -1, 1, 1);
-            return c.Builder.Node("Reshape", [c.Get(t), target]);
-        }
-        return null;
+        var target = c.Builder.Int64s("shape", -1, 1, 1);
+        return c.Builder.Node("Reshape", [c.Get(t), target]);
     }
 
     private static TensorValue? ConstantOf(TensorName t, TranslationContext c)

@@ -22,6 +22,8 @@ internal static class OpRegistry
         [
             IoOps.Units,
             ElementwiseOps.Units,
+            MathOps.Units,
+            ComparisonOps.Units,
             ConvOps.Units,
             ShapeOps.Units,
             ReductionOps.Units,

@@ -56,4 +56,27 @@ internal sealed class TfGraphBuilder
     }
 
     public static AttrValue Str(string s) => new() { S = ByteString.CopyFromUtf8(s) };
+
+    /// <summary>A placeholder of any dtype; a null shape has unknown rank.</summary>
+    public string TypedPlaceholder(string name, DataType type, long[]? shape)
+    {
+        var node = Add(name, "Placeholder");
+        node.Attr["dtype"] = new AttrValue { Type = type };
+        node.Attr["shape"] = new AttrValue { Shape = shape is null ? new TensorShapeProto { UnknownRank = true } : TensorValue.ShapeProto(shape) };
+        return name;
+    }
+
+    public string ConstLong(string name, long[] values, params long[] shape) =>
+        ConstValue(name, TensorValue.FromArray<long>(DataType.DtInt64, shape, values));
+
+    public string ConstBool(string name, bool[] values, params long[] shape) =>
+        ConstValue(name, TensorValue.FromArray<bool>(DataType.DtBool, shape, values));
+
+    /// <summary>An op whose T attribute is <paramref name="type"/>.</summary>
+    public NodeDef Op(string name, string op, DataType type, params string[] inputs)
+    {
+        var node = Op(name, op, inputs);
+        node.Attr["T"] = new AttrValue { Type = type };
+        return node;
+    }
 }
