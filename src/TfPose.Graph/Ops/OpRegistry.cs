@@ -27,6 +27,7 @@ internal static class OpRegistry
             ConvOps.Units,
             ShapeOps.Units,
             ReductionOps.Units,
+            IndexingOps.Units,
             FusedOps.Units,
             ControlFlowOps.Units,
         ];

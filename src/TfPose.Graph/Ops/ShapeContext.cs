@@ -35,6 +35,9 @@ internal sealed class ShapeContext
 
     public int? Rank(int i) => Shape(i)?.Length;
 
+    /// <summary>The inferred shape of any tensor before this node (e.g. what a Shape node reading it reports).</summary>
+    public long[]? ShapeOf(TensorName t) => _result.Shape(t);
+
     public DataType Type(int i) => i < _inputs.Length ? _result.Type(_inputs[i]) : DataType.DtFloat;
 
     public TensorValue? Value(int i) => i < _inputs.Length ? _result.Value(_inputs[i]) : null;

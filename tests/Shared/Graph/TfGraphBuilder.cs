@@ -57,8 +57,11 @@ internal sealed class TfGraphBuilder
 
     public static AttrValue Str(string s) => new() { S = ByteString.CopyFromUtf8(s) };
 
-    /// <summary>A placeholder of any dtype; a null shape has unknown rank.</summary>
-    public string TypedPlaceholder(string name, DataType type, long[]? shape)
+    /// <summary>A placeholder of any dtype; a null shape has unknown rank (ops-math's name for <see cref="PlaceholderOf"/>).</summary>
+    public string TypedPlaceholder(string name, DataType type, long[]? shape) => PlaceholderOf(name, type, shape);
+
+    /// <summary>A placeholder of any dtype; -1 dims are unknown, and a null shape leaves even the rank unknown.</summary>
+    public string PlaceholderOf(string name, DataType type, long[]? shape)
     {
         var node = Add(name, "Placeholder");
         node.Attr["dtype"] = new AttrValue { Type = type };
@@ -79,4 +82,14 @@ internal sealed class TfGraphBuilder
         node.Attr["T"] = new AttrValue { Type = type };
         return node;
     }
+
+    /// <summary>A node with no T attribute set (set the op's own type attributes on the result).</summary>
+    public NodeDef Raw(string name, string op, params string[] inputs)
+    {
+        var node = Add(name, op);
+        node.Input.AddRange(inputs);
+        return node;
+    }
+
+    public static AttrValue Type(DataType type) => new() { Type = type };
 }
