@@ -33,6 +33,7 @@ public class MoreOpTests
     [InlineData("SAME", 2, 8, 6)]
     [InlineData("VALID", 2, 9, 7)]
     [InlineData("SAME", 1, 4, 3)]
+    [OpTest("Conv2DBackpropInput")]
     public void Conv2DBackpropInput_is_the_gradient_of_convolution(string padding, int stride, int outH, int outW)
     {
         const int kh = 3, kw = 3, cin = 2, cout = 3;

@@ -64,6 +64,7 @@ public class SingleOpTests
     [InlineData(1, false)]
     [InlineData(2, false)]
     [InlineData(2, true)]
+    [OpTest("Conv2D", "DepthwiseConv2dNative")]
     public void Conv2D_and_depthwise_match_direct_convolution(int stride, bool depthwise)
     {
         const int h = 7, w = 6, c = 3, cout = 4;
@@ -216,6 +217,7 @@ public class SingleOpTests
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
+    [OpTest("FusedBatchNorm")]
     public void FusedBatchNorm_in_training_mode_normalises_with_batch_statistics(int batch)
     {
         const int h = 3, w = 4, c = 2;
@@ -279,6 +281,7 @@ public class SingleOpTests
     }
 
     [Fact]
+    [OpTest("FusedBatchNormV3")]
     public void FusedBatchNorm_in_inference_mode_uses_the_given_moments()
     {
         var b = new TfGraphBuilder();
@@ -329,6 +332,7 @@ public class SingleOpTests
     [InlineData(false, true, 7, 5)]
     [InlineData(false, false, 2, 3)]
     [InlineData(false, true, 2, 2)]
+    [OpTest("ResizeBilinear")]
     public void ResizeBilinear_follows_tensorflow_coordinate_modes(bool alignCorners, bool halfPixel, int oh, int ow)
     {
         const int h = 3, w = 4;
@@ -349,6 +353,7 @@ public class SingleOpTests
     [InlineData(false, false)]
     [InlineData(true, false)]
     [InlineData(false, true)]
+    [OpTest("ResizeNearestNeighbor")]
     public void ResizeNearestNeighbor_follows_tensorflow_coordinate_modes(bool alignCorners, bool halfPixel)
     {
         const int h = 3, w = 5, oh = 7, ow = 4;
@@ -372,6 +377,7 @@ public class SingleOpTests
     }
 
     [Fact]
+    [OpTest("ResizeBilinear", "MaxPool")]
     public void Runtime_sized_resize_from_shape_and_strided_slice()
     {
         // The pose graph's pattern: resize one tensor to the spatial size of another, read at run time.
@@ -401,6 +407,7 @@ public class SingleOpTests
     }
 
     [Fact]
+    [OpTest("AvgPool")]
     public void Average_pool_with_same_padding_excludes_the_padding()
     {
         var b = new TfGraphBuilder();

@@ -18,6 +18,7 @@ internal static class ConvOps
         new("FusedBatchNormV3", BatchNormShape, FusedBatchNorm, FlopRules.PerOutputElement(2)),
         new("ResizeBilinear", ResizeShape, Resize, FlopRules.PerOutputElement(4)),
         new("ResizeNearestNeighbor", ResizeShape, Resize),
+        new("ResizeBicubic", ResizeShape, Resize, FlopRules.PerOutputElement(16)),
     ];
 
     private static void ConvShape(ShapeContext s)
@@ -119,22 +120,41 @@ internal static class ConvOps
             }
             default:
             {
-                if (inputShape is null || inputShape[h] < 0 || inputShape[w] < 0)
-                    return null;
                 var begins = new long[2];
                 var ends = new long[2];
-                long[] sizes = [inputShape[h], inputShape[w]];
+                long[] sizes = [inputShape?[h] ?? -1, inputShape?[w] ?? -1];
                 for (var i = 0; i < 2; i++)
                 {
                     var effective = (kernel[i] - 1) * dilations[i] + 1;
-                    var output = (sizes[i] + strides[i] - 1) / strides[i];
-                    var total = Math.Max((output - 1) * strides[i] + effective - sizes[i], 0);
+                    // With stride 1 the SAME padding does not depend on the size; otherwise it does.
+                    if (sizes[i] < 0 && strides[i] != 1)
+                        return null;
+                    var output = sizes[i] < 0 ? 0 : (sizes[i] + strides[i] - 1) / strides[i];
+                    var total = sizes[i] < 0 ? effective - 1 : Math.Max((output - 1) * strides[i] + effective - sizes[i], 0);
                     begins[i] = total / 2;
                     ends[i] = total - begins[i];
                 }
                 return [begins[0], begins[1], ends[0], ends[1]];
             }
         }
+    }
+
+    /// <summary>
+    /// A channels-first input padded as TensorFlow's SAME does for sizes known only at run time: total padding
+    /// max((ceil(size / stride) − 1)·stride + effective kernel − size, 0), the odd cell at the end.
+    /// </summary>
+    private static string SamePadAtRunTime(TranslationContext c, string input, long[] kernel, long[] strides, long[] dilations)
+    {
+        var b = c.Builder;
+        var size = b.Node("Slice", [b.Node("Shape", [input]), b.Int64s("start", 2), b.Int64s("end", 4)]);
+        var stride = b.Int64s("stride", strides);
+        var output = b.Node("Div", [b.Node("Sub", [b.Node("Add", [size, stride]), b.Int64s("one", 1, 1)]), stride]);
+        var effective = b.Int64s("effective", [.. kernel.Select((k, i) => (k - 1) * dilations[i] + 1)]);
+        var needed = b.Node("Sub", [b.Node("Add", [b.Node("Mul", [b.Node("Sub", [output, b.Int64s("one", 1, 1)]), stride]), effective]), size]);
+        var total = b.Node("Max", [needed, b.Int64s("zero", 0, 0)]);
+        var begin = b.Node("Div", [total, b.Int64s("two", 2, 2)]);
+        var pads = b.Node("Concat", [begin, b.Node("Sub", [total, begin])], attributes: ("axis", 0L));
+        return b.Node("Pad", [input, pads, "", b.Int64s("axes", 2, 3)]);
     }
 
     private static (string, object)[] WindowAttributes(long[] kernel, long[] strides, long[] dilations, long[]? pads, bool withDilations = true)
@@ -177,6 +197,12 @@ internal static class ConvOps
             ? OnnxBuilder.Reshape(OnnxBuilder.Permute(filterValue, [2, 3, 0, 1]), [fs[2] * fs[3], 1, fs[0], fs[1]])
             : OnnxBuilder.Permute(filterValue, [3, 2, 0, 1]);
         var pads = Pads(node, c.Shape(x), [fs[0], fs[1]], strides, dilations);
+        if (pads is null && dilations.Any(d => d != 1))
+        {
+            // ONNX Runtime's auto_pad SAME rejects dilations: pad at run time as TensorFlow's SAME does, then convolve VALID.
+            input = SamePadAtRunTime(c, input, [fs[0], fs[1]], strides, dilations);
+            pads = [0, 0, 0, 0];
+        }
         var attrs = WindowAttributes([fs[0], fs[1]], strides, dilations, pads).ToList();
         var groups = depthwise ? fs[2] : 1L;
         long? paddedOutput = null;
@@ -369,15 +395,17 @@ internal static class ConvOps
     }
 
     /// <summary>
-    /// ResizeBilinear / ResizeNearestNeighbor with TensorFlow's coordinate conventions mapped to
-    /// ONNX Resize modes: legacy (asymmetric), align_corners, and half_pixel_centers.
+    /// ResizeBilinear / ResizeNearestNeighbor / ResizeBicubic with TensorFlow's coordinate conventions mapped to
+    /// ONNX Resize modes: legacy (asymmetric), align_corners, and half_pixel_centers. The size may be computed
+    /// at run time (typically from the Shape of another tensor).
     /// </summary>
     public static void Resize(NodeDef node, TranslationContext c)
     {
         var x = node.DataInput(0);
         var alignCorners = node.GetBool("align_corners", false);
         var halfPixel = node.GetBool("half_pixel_centers", false);
-        var bilinear = node.Op == "ResizeBilinear";
+        var nearest = node.Op == "ResizeNearestNeighbor";
+        var bicubic = node.Op == "ResizeBicubic";
         string transform;
         string nearestMode;
         if (alignCorners)
@@ -387,7 +415,7 @@ internal static class ConvOps
         }
         else if (halfPixel)
         {
-            transform = bilinear ? "half_pixel" : "tf_half_pixel_for_nn";
+            transform = nearest ? "tf_half_pixel_for_nn" : "half_pixel";
             nearestMode = "floor";
         }
         else
@@ -396,13 +424,39 @@ internal static class ConvOps
             nearestMode = "floor";
         }
         var input = c.Get(x, Layout.Nchw);
-        if (bilinear && c.Type(x) != DataType.DtFloat)
+        if (!nearest && c.Type(x) != DataType.DtFloat)
             input = c.Builder.Node("Cast", [input], attributes: ("to", (long)TfPose.Graph.Onnx.TensorProto.Types.DataType.Float));
         // Full NCHW sizes: batch and channels from the input at run time, height and width from TensorFlow.
         var batchAndChannels = c.Builder.Node("Slice", [c.Builder.Node("Shape", [input]), c.Builder.Int64s("start", 0), c.Builder.Int64s("end", 2)]);
         var sizes = c.Builder.Node("Concat", [batchAndChannels, c.GetInt64(node.DataInput(1))], attributes: ("axis", 0L));
-        var output = c.Builder.Node("Resize", [input, "", "", sizes], name: node.Name,
-            attributes: [("mode", bilinear ? "linear" : "nearest"), ("coordinate_transformation_mode", transform), ("nearest_mode", nearestMode)]);
+        var attrs = new List<(string, object)>
+        {
+            ("mode", nearest ? "nearest" : bicubic ? "cubic" : "linear"), ("coordinate_transformation_mode", transform), ("nearest_mode", nearestMode),
+        };
+        if (bicubic)
+        {
+            // TensorFlow's legacy bicubic is Keys' kernel with a = -0.75 reading clamped (edge) pixels; with
+            // half_pixel_centers it is a = -0.5 with taps outside the image dropped and the weights renormalised,
+            // which is ONNX's exclude_outside. (TensorFlow looks its weights up in a 1024-entry table; ONNX
+            // computes them exactly, so results can differ by about 1e-3 of the local pixel differences.)
+            attrs.Add(("cubic_coeff_a", halfPixel ? -0.5f : -0.75f));
+            attrs.Add(("exclude_outside", halfPixel ? 1L : 0L));
+        }
+        string output;
+        if (bicubic)
+        {
+            // ONNX Runtime's optimizer may move the layout transposes around a Resize through it, and its cubic Resize
+            // rejects channels-last downscaling; images and channels flattened into one axis keep it channels-first.
+            var flat = c.Builder.Node("Reshape", [input, c.Builder.Int64s("planes", -1, 1, 0, 0)]);
+            var planes = c.Builder.Node("Slice", [c.Builder.Node("Shape", [flat]), c.Builder.Int64s("start", 0), c.Builder.Int64s("end", 2)]);
+            var planeSizes = c.Builder.Node("Concat", [planes, c.GetInt64(node.DataInput(1))], attributes: ("axis", 0L));
+            var resized = c.Builder.Node("Resize", [flat, "", "", planeSizes], attributes: [.. attrs]);
+            output = c.Builder.Node("Reshape", [resized, sizes], name: node.Name);
+        }
+        else
+        {
+            output = c.Builder.Node("Resize", [input, "", "", sizes], name: node.Name, attributes: [.. attrs]);
+        }
         c.Set(node, 0, output, Layout.Nchw);
     }
 }

@@ -30,6 +30,7 @@ internal static class OpRegistry
             IndexingOps.Units,
             FusedOps.Units,
             ControlFlowOps.Units,
+            SpatialOps.Units.Concat(MatMulOps.Units).Concat(NmsOps.Units),
         ];
         var table = new Dictionary<string, OpUnit>(StringComparer.Ordinal);
         foreach (var unit in families.SelectMany(f => f))

@@ -13,7 +13,6 @@ internal static class ShapeOps
         new("Concat", s => ConcatShape(s, 0, 1, s.InputCount - 1), (n, c) => Concat(n, c, 0, 1)),
         new("Pad", PadShape, Pad),
         new("PadV2", PadShape, Pad),
-        new("MirrorPad", PadShape, Pad),
         new("Reshape", ReshapeShape, Reshape),
         new("Squeeze", SqueezeShape, Squeeze),
         new("ExpandDims", ExpandDimsShape, ExpandDims),
