@@ -826,4 +826,71 @@ public class ControlFlowTests
         Assert.Equal([3.5f, 0.5f], result[0].ToArray<float>());
         Assert.Equal(4, result[1].ToArray<int>()[0]);
     }
+
+    /// <summary>
+    /// FaceBoxes (TensorFlow.js graph model): its non-maximum suppression is a TF1 while loop mapping over the batch,
+    /// with TensorArrays scattered before it, read and written inside, and gathered after. Against TensorFlow.js' own
+    /// outputs on p2: scores and boxes within 1e-3 of their largest magnitude, the box count exactly.
+    /// </summary>
+    [Fact]
+    public void Faceboxes_matches_tensorflow_js()
+    {
+        var folder = SharedData.Path("data", "tfjs-models", "faceboxes");
+        var graph = TfGraph.Load(System.IO.Path.Combine(folder, "model.json"));
+        Assert.Contains(graph.Nodes, n => n.Op == "LoopCond");
+        using var session = new GraphSession(graph);
+        using var input = NpyFile.Read(System.IO.Path.Combine(folder, "reference", "p2", "input.npy"));
+        using var result = session.Run(new Dictionary<string, GraphTensor> { ["image_tensor"] = input }, ["scores", "boxes", "num_boxes"]);
+        foreach (var (name, i) in new[] { ("scores", 0), ("boxes", 1) })
+        {
+            using var expected = NpyFile.Read(System.IO.Path.Combine(folder, "reference", "p2", name + ".npy"));
+            Assert.Equal(expected.Shape, result[i].Shape);
+            var want = expected.ToArray<float>();
+            var got = result[i].ToArray<float>();
+            var tolerance = 1e-3f * want.Max(Math.Abs);
+            for (var j = 0; j < want.Length; j++)
+                Assert.True(Math.Abs(want[j] - got[j]) <= tolerance, $"{name}[{j}]: {got[j]} vs TensorFlow.js {want[j]}");
+        }
+        using var count = NpyFile.Read(System.IO.Path.Combine(folder, "reference", "p2", "num_boxes.npy"));
+        Assert.Equal(count.ToArray<int>(), result[2].ToArray<int>());
+    }
+
+    /// <summary>
+    /// tf.cond(tf.shape(x)[0] > 2, ...): the predicate is known once x's shape is (shape inference folds it), so only
+    /// that side is translated; with the batch unknown the same graph becomes an ONNX If.
+    /// </summary>
+    [Theory]
+    [InlineData(3)]
+    [InlineData(1)]
+    [OpTest("Switch", "Merge")]
+    public void Cond_on_a_shape_folds_when_the_shape_is_known(int rows)
+    {
+        TfGraph Graph(long batch)
+        {
+            var b = Cond("pred", b =>
+            {
+                var shape = b.Op("shape", "Shape", "x");
+                shape.Attr["out_type"] = AttrType(DataType.DtInt32);
+                b.ConstInt("begin", [0], 1);
+                b.ConstInt("end", [1], 1);
+                b.ConstInt("stride", [1], 1);
+                b.Op("rows", "StridedSlice", "shape", "begin", "end", "stride").Attr["shrink_axis_mask"] = AttrInt(1);
+                b.ConstInt("two", [2], []);
+                b.Op("pred", "Greater", "rows", "two").Attr["T"] = AttrType(DataType.DtInt32);
+            });
+            b.Graph.Node.Single(n => n.Name == "x").Attr["shape"] = AttrShape(batch, 2);
+            return b.Build();
+        }
+        var x = Enumerable.Range(0, rows * 2).Select(i => i - 1.5f).ToArray();
+        var expected = rows > 2 ? x.Select(v => v * 2) : x.Select(v => v + 100);
+        foreach (var batch in new long[] { rows, -1 })
+        {
+            var graph = Graph(batch);
+            var model = TfPose.Graph.Onnx.ModelProto.Parser.ParseFrom(GraphTranslator.Translate(graph, new TranslationOptions { Outputs = ["y"] }).OnnxModel);
+            Assert.Equal(batch < 0, model.Graph.Node.Any(n => n.OpType == "If"));
+            using var feed = GraphTensor.FromArray(x, rows, 2);
+            using var result = Run(graph, new() { ["x"] = feed }, "y");
+            Assert.Equal(expected, result[0].ToArray<float>());
+        }
+    }
 }
