@@ -893,4 +893,29 @@ public class ControlFlowTests
             Assert.Equal(expected, result[0].ToArray<float>());
         }
     }
+
+    /// <summary>A While whose body runs the same While again: reported, not a stack overflow.</summary>
+    [Fact]
+    public void Recursive_function_bodies_are_reported()
+    {
+        var b = new TfGraphBuilder();
+        PlaceholderOf(b, "n", DataType.DtInt32, []);
+        (string, DataType)[] vars = [("n", DataType.DtInt32)];
+        var cast = FNode("pred", "Cast", DataType.DtInt32, "n");
+        cast.Attr["SrcT"] = AttrType(DataType.DtInt32);
+        cast.Attr["DstT"] = AttrType(DataType.DtBool);
+        var inner = FNode("again", "While", DataType.DtInt32, "n");
+        inner.Attr["cond"] = Func("cond");
+        inner.Attr["body"] = Func("body");
+        AddLibrary(b,
+            Function("cond", vars, [("more", DataType.DtBool, "pred:y:0")], cast),
+            Function("body", vars, [("n_out", DataType.DtInt32, "again:output:0")], inner));
+        var loop = b.Op("while", "While", "n");
+        loop.Attr["cond"] = Func("cond");
+        loop.Attr["body"] = Func("body");
+        b.Op("out", "Identity", "while");
+        var graph = b.Build();
+        Assert.NotEmpty(GraphTranslator.UnsupportedOps(graph));
+        Assert.Throws<GraphFormatException>(() => GraphTranslator.Translate(graph));
+    }
 }

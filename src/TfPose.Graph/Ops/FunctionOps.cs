@@ -25,6 +25,32 @@ internal static class FunctionOps
     /// <summary>Passes of the body's shape inference before carried shapes that still change are given up.</summary>
     private const int MaxPasses = 5;
 
+    /// <summary>While and If bodies nested deeper than this are taken for a function that calls itself.</summary>
+    private const int MaxNesting = 8;
+
+    [ThreadStatic]
+    private static int _nesting;
+
+    private readonly struct Nesting : IDisposable
+    {
+        public void Dispose() => _nesting--;
+    }
+
+    /// <summary>Shape inference of a function body, which may hold While and If nodes whose rules infer their own bodies.</summary>
+    private static GraphShapes Infer(FunctionInstance function)
+    {
+        using var _ = Nest(function.Name);
+        return ShapeInference.Infer(function.Graph);
+    }
+
+    private static Nesting Nest(string function)
+    {
+        if (_nesting >= MaxNesting)
+            throw new NotSupportedException($"function '{function}' is nested more than {MaxNesting} deep (does it call itself?).");
+        _nesting++;
+        return new Nesting();
+    }
+
     private static NameAttrList Function(NodeDef node, string attr) =>
         node.Attr.TryGetValue(attr, out var v) && v.ValueCase == AttrValue.ValueOneofCase.Func ? v.Func
         : throw new NotSupportedException($"node '{node.Name}' ({node.Op}) has no function attribute '{attr}'.");
@@ -56,7 +82,7 @@ internal static class FunctionOps
         {
             var body = FunctionLibrary.Instantiate(s.Graph, Function(s.Node, "body"),
                 Enumerable.Range(0, count).Select(k => new FunctionArgument(types[k], shapes[k], invariant[k] ? s.Value(k) : null)).ToList());
-            var inferred = ShapeInference.Infer(body.Graph);
+            var inferred = Infer(body);
             var changed = false;
             for (var k = 0; k < count && k < body.Results.Count; k++)
             {
@@ -86,15 +112,15 @@ internal static class FunctionOps
         {
             // Only the taken branch runs: its shapes and values are the If's.
             var branch = FunctionLibrary.Instantiate(s.Graph, Function(s.Node, taken ? "then_branch" : "else_branch"), arguments);
-            var inferred = ShapeInference.Infer(branch.Graph);
+            var inferred = Infer(branch);
             for (var k = 0; k < branch.Results.Count; k++)
                 s.Set(k, inferred.Shape(branch.Results[k]), inferred.Type(branch.Results[k]), inferred.Value(branch.Results[k]));
             return;
         }
         var then = FunctionLibrary.Instantiate(s.Graph, Function(s.Node, "then_branch"), arguments);
         var otherwise = FunctionLibrary.Instantiate(s.Graph, Function(s.Node, "else_branch"), arguments);
-        var thenShapes = ShapeInference.Infer(then.Graph);
-        var elseShapes = ShapeInference.Infer(otherwise.Graph);
+        var thenShapes = Infer(then);
+        var elseShapes = Infer(otherwise);
         for (var k = 0; k < then.Results.Count; k++)
         {
             var type = k < types.Count ? types[k] : thenShapes.Type(then.Results[k]);
@@ -112,7 +138,7 @@ internal static class FunctionOps
         if (c.Functions.Count >= 64 || c.Functions.Contains(function.Name))
             throw new NotSupportedException($"function '{function.Name}' calls itself (through {string.Join(" → ", c.Functions)}).");
         var graph = function.Graph;
-        var shapes = ShapeInference.Infer(graph);
+        var shapes = Infer(function);
         var lowered = graph.Lowered;
         var needed = lowered.Ancestors(function.Results.Select(r => r.Node));
         var unsupported = GraphTranslator.Unsupported(lowered, needed, shapes);
@@ -156,7 +182,7 @@ internal static class FunctionOps
         var loopShapes = Arguments(node, c, Enumerable.Range(0, count), invariant, useOutputShapes: true);
         var cond = FunctionLibrary.Instantiate(c.Graph, Function(node, "cond"), loopShapes);
         var body = FunctionLibrary.Instantiate(c.Graph, Function(node, "body"), loopShapes);
-        var condType = cond.Results.Count == 1 ? ShapeInference.Infer(cond.Graph).Type(cond.Results[0]) : DataType.DtBool;
+        var condType = cond.Results.Count == 1 ? Infer(cond).Type(cond.Results[0]) : DataType.DtBool;
 
         var enter = ToBool(c.Builder, TranslateFunction(c, c.Builder, cond, initial)[0], condType);
         var builder = c.Builder.Child("while_body");
@@ -275,9 +301,19 @@ internal static class FunctionOps
                 yield return new UnsupportedNode(node.Name, node.Op, failure);
                 continue;
             }
-            var lowered = function.Graph.Lowered;
-            var needed = lowered.Ancestors(function.Results.Select(r => r.Node));
-            foreach (var inner in GraphTranslator.Unsupported(lowered, needed, ShapeInference.Infer(function.Graph)))
+            if (_nesting >= MaxNesting)
+            {
+                yield return new UnsupportedNode(node.Name, node.Op, $"function '{f.Func.Name}' is nested more than {MaxNesting} deep (does it call itself?)");
+                continue;
+            }
+            List<UnsupportedNode> inside;
+            using (Nest(f.Func.Name))
+            {
+                var lowered = function.Graph.Lowered;
+                var needed = lowered.Ancestors(function.Results.Select(r => r.Node));
+                inside = GraphTranslator.Unsupported(lowered, needed, ShapeInference.Infer(function.Graph));
+            }
+            foreach (var inner in inside)
                 yield return inner with { Node = $"{node.Name}/{f.Func.Name}/{inner.Node}" };
         }
     }
