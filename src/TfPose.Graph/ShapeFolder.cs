@@ -28,7 +28,8 @@ public static class ShapeFolder
         for (var i = 0; i < proto.Node.Count; i++)
         {
             var node = proto.Node[i];
-            if (node.Op is "Const" or "Placeholder" or "PlaceholderV2" or "Identity")
+            // A while loop's or tf.cond's own nodes are its structure, whatever value passes through them.
+            if (node.Op is "Const" or "Placeholder" or "PlaceholderV2" or "Identity" || Translation.ControlFlowGraph.IsControlFlowOp(node.Op))
                 continue;
             var value = shapes.Value(new TensorName(node.Name, 0));
             if (value is null || value.Count > MaxFoldedElements || value.Type is not (DataType.DtInt32 or DataType.DtInt64))

@@ -43,6 +43,27 @@ public sealed class GraphShapes
     }
 
     internal void AddProblem(string node, string problem) => _problems.Add((node, problem));
+
+    private readonly HashSet<string> _dead = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Whether the tensor is never computed: it is on the side of a Switch (tf.cond) whose predicate is known and
+    /// selects the other side, or downstream of such a tensor.
+    /// </summary>
+    public bool IsDead(TensorName t) => _dead.Count > 0 && (_dead.Contains(t.Node) || _dead.Contains(t.Key));
+
+    /// <summary>Marks one output (or, with index -1, every output) of a node dead.</summary>
+    internal void MarkDead(string node, int index) => _dead.Add(index < 0 ? node : $"{node}:{index}");
+
+    /// <summary>The pass over the graph (0, 1, ...): loops are inferred again until their carried shapes are stable.</summary>
+    internal int Pass { get; private set; }
+
+    internal void NextPass()
+    {
+        Pass++;
+        _problems.Clear();
+        _dead.Clear();
+    }
 }
 
 public static class ShapeInference
@@ -56,23 +77,37 @@ public static class ShapeInference
     {
         var lowered = graph.Lowered;
         var result = new GraphShapes();
-        foreach (var node in lowered.Order(out var cyclic))
+        var order = lowered.Order(out _);
+        while (true)
         {
-            var context = new ShapeContext(lowered, node, result, inputShapes);
-            try
+            foreach (var node in order)
             {
-                if (OpRegistry.Find(node.Op) is { } unit)
-                    unit.Shapes(context);
-                else
+                var context = new ShapeContext(lowered, node, result, inputShapes);
+                if (ControlFlowOps.IsDeadNode(lowered, node, result))
+                {
+                    result.MarkDead(node.Name, -1);
                     context.Unknown();
+                    continue;
+                }
+                try
+                {
+                    if (OpRegistry.Find(node.Op) is { } unit)
+                        unit.Shapes(context);
+                    else
+                        context.Unknown();
+                }
+                catch (Exception ex) when (ex is not (OutOfMemoryException or StackOverflowException))
+                {
+                    result.AddProblem(node.Name, $"{node.Op}: {ex.Message}");
+                    context.Unknown();
+                }
             }
-            catch (Exception ex) when (ex is not (OutOfMemoryException or StackOverflowException))
-            {
-                result.AddProblem(node.Name, $"{node.Op}: {ex.Message}");
-                context.Unknown();
-            }
+            // A while loop's carried values start with the shapes of the values entering it; where the body changes
+            // them, the next pass starts from both.
+            if (!ControlFlowOps.LoopShapesChanged(lowered, order, result))
+                return result;
+            result.NextPass();
         }
-        return result;
     }
 
     public static long[]? Broadcast(long[]? a, long[]? b) => ShapeMath.Broadcast(a, b);

@@ -29,6 +29,7 @@ internal static class OpRegistry
             ReductionOps.Units,
             IndexingOps.Units,
             FusedOps.Units,
+            ControlFlowOps.Units,
             SpatialOps.Units.Concat(MatMulOps.Units).Concat(NmsOps.Units),
         ];
         var table = new Dictionary<string, OpUnit>(StringComparer.Ordinal);

@@ -19,6 +19,9 @@ internal sealed class ShapeContext
 
     public TfGraph Graph { get; }
 
+    /// <summary>Every tensor's shapes so far (control-flow rules look past their own inputs: TensorArrays, dead branches).</summary>
+    internal GraphShapes Shapes => _result;
+
     public NodeDef Node { get; }
 
     /// <summary>Shapes the caller fixed for the graph's placeholders.</summary>

@@ -40,7 +40,8 @@ public static class GraphTranslator
     public static TranslatedModel Translate(TfGraph graph, TranslationOptions? options = null)
     {
         options ??= new TranslationOptions();
-        var outputs = (options.Outputs ?? graph.Outputs).Select(o => TensorName.Parse(o)).ToList();
+        var shapes = ShapeInference.Infer(graph, options.InputShapes);
+        var outputs = (options.Outputs ?? DefaultOutputs(graph, shapes)).Select(o => TensorName.Parse(o)).ToList();
         if (outputs.Count == 0)
             throw new GraphFormatException(graph.SourcePath, "the graph has no outputs to compute.");
         foreach (var output in outputs)
@@ -50,7 +51,6 @@ public static class GraphTranslator
         if (lowered.Nodes.Any(n => needed.Contains(n.Name) && TfGraph.VariableOps.Contains(n.Op)))
             graph.EnsureFrozen();
 
-        var shapes = ShapeInference.Infer(graph, options.InputShapes);
         var unsupported = Unsupported(lowered, needed, shapes);
         if (unsupported.Count > 0)
             throw new GraphFormatException(graph.SourcePath, Describe(unsupported));
@@ -58,22 +58,27 @@ public static class GraphTranslator
         if (problems.Count > 0)
             throw new GraphFormatException(graph.SourcePath, "the graph is inconsistent: " + string.Join("; ", problems.Take(10).Select(p => $"node '{p.Node}' ({p.Problem})")) +
                 (problems.Count > 10 ? $"; and {problems.Count - 10} more" : "") + ".");
-        var order = lowered.TopologicalOrder().Where(n => needed.Contains(n.Name)).ToList();
+        var order = lowered.TopologicalOrder();
+        var flow = ControlFlowGraph.Analyze(lowered, shapes, order);
 
         var builder = new OnnxBuilder();
         var context = new TranslationContext(lowered, shapes, builder, outputs.Select(o => o.Node).ToHashSet(StringComparer.Ordinal), options.InputShapes);
-        var usesBatchStatistics = false;
-        foreach (var node in order)
+        var regions = new RegionTranslator(flow);
+        try
         {
-            try
+            // The model's inputs in graph order, whatever order the outputs reach them in.
+            foreach (var node in order)
             {
-                TranslateNode(node, context, ref usesBatchStatistics);
+                if (needed.Contains(node.Name) && node.Op is "Placeholder" or "PlaceholderV2" or "PlaceholderWithDefault" && flow.NodeContext(node.Name) is not null)
+                    TranslateNode(node, context, ref regions.UsesBatchStatistics);
             }
-            catch (NotSupportedException ex)
-            {
-                throw new GraphFormatException(graph.SourcePath, ex.Message, ex);
-            }
+            regions.Translate(context, FlowContext.Root, outputs);
         }
+        catch (NotSupportedException ex)
+        {
+            throw new GraphFormatException(graph.SourcePath, ex.Message, ex);
+        }
+        var usesBatchStatistics = regions.UsesBatchStatistics;
 
         var outputNames = new List<string>();
         foreach (var output in outputs)
@@ -95,7 +100,21 @@ public static class GraphTranslator
         return new TranslatedModel(model.ToByteArray(), context.GraphInputs, outputNames, usesBatchStatistics);
     }
 
-    private static void TranslateNode(NodeDef node, TranslationContext context, ref bool usesBatchStatistics)
+    /// <summary>
+    /// The graph's natural outputs that can be fetched: not inside a while loop or tf.cond (an unused Exit of an inner
+    /// loop reads nothing in its parent loop's body) and not on the untaken side of a known predicate.
+    /// </summary>
+    private static IReadOnlyList<string> DefaultOutputs(TfGraph graph, GraphShapes shapes)
+    {
+        var outputs = graph.Outputs;
+        var lowered = graph.Lowered;
+        if (!lowered.Nodes.Any(n => ControlFlowGraph.IsControlFlowOp(n.Op)))
+            return outputs;
+        var flow = ControlFlowGraph.Analyze(lowered, shapes, lowered.Order(out _));
+        return outputs.Where(o => flow.NodeContext(o) is { Kind: FlowKind.Root }).ToList();
+    }
+
+    internal static void TranslateNode(NodeDef node, TranslationContext context, ref bool usesBatchStatistics)
     {
         if (node.Op is not ("Placeholder" or "PlaceholderV2" or "PlaceholderWithDefault" or "Const"))
         {
@@ -120,11 +139,13 @@ public static class GraphTranslator
         return Unsupported(lowered, needed, ShapeInference.Infer(graph, inputShapes));
     }
 
-    private static List<UnsupportedNode> Unsupported(TfGraph lowered, HashSet<string> needed, GraphShapes shapes)
+    internal static List<UnsupportedNode> Unsupported(TfGraph lowered, HashSet<string> needed, GraphShapes shapes)
     {
         var result = new List<UnsupportedNode>();
-        lowered.Order(out var cyclic);
+        var order = lowered.Order(out var cyclic);
         var onCycle = cyclic.ToHashSet(StringComparer.Ordinal);
+        var flow = ControlFlowGraph.Analyze(lowered, shapes, order);
+        var flowProblems = flow.Problems.GroupBy(p => p.Node, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First().Problem, StringComparer.Ordinal);
         foreach (var node in lowered.Nodes)
         {
             if (!needed.Contains(node.Name) || TfGraph.VariableOps.Contains(node.Op))
@@ -134,13 +155,29 @@ public static class GraphTranslator
                 result.Add(new UnsupportedNode(node.Name, node.Op, "on a cycle that is not a TensorFlow while loop"));
                 continue;
             }
+            // The untaken side of a tf.cond whose predicate is known never runs.
+            if (flow.NodeContext(node.Name) is null)
+                continue;
+            if (flowProblems.TryGetValue(node.Name, out var problem))
+            {
+                result.Add(new UnsupportedNode(node.Name, node.Op, problem));
+                continue;
+            }
             var unit = OpRegistry.Find(node.Op);
             if (unit?.Translate is not null)
+            {
+                // While and If run function bodies, which must translate too.
+                if (node.Op is "While" or "StatelessWhile" or "If" or "StatelessIf")
+                    result.AddRange(FunctionOps.UnsupportedInside(node, lowered, shapes));
                 continue;
+            }
             // An op TfPose cannot translate is fine when its value is known from constants (shape arithmetic).
             if (unit is null && shapes.Value(new TensorName(node.Name, 0)) is not null && !shapes.Has(new TensorName(node.Name, 1)))
                 continue;
-            result.Add(new UnsupportedNode(node.Name, node.Op, unit?.Lower is not null ? FusedOps.Unsupported(node) : null));
+            var reason = unit?.Lower is null ? null
+                : FunctionLibrary.CallOps.Contains(node.Op) ? FunctionLibrary.Unsupported(node, lowered)
+                : FusedOps.Unsupported(node);
+            result.Add(new UnsupportedNode(node.Name, node.Op, reason));
         }
         return result;
     }

@@ -5,14 +5,48 @@ using TfDataType = TfPose.Graph.Proto.DataType;
 
 namespace TfPose.Graph.Translation;
 
-/// <summary>Appends ONNX nodes and initializers with fresh, readable names.</summary>
+/// <summary>
+/// Appends ONNX nodes and initializers with fresh, readable names. A loop body or conditional branch is built by a
+/// <see cref="Child"/> builder: it shares the name counter (ONNX forbids a subgraph to redefine any name visible
+/// from outside it) and puts its initializers in the main graph, where the subgraph reads them as outer-scope values.
+/// </summary>
 internal sealed class OnnxBuilder
 {
-    private int _counter;
+    /// <summary>What every builder of one model shares.</summary>
+    private sealed class Scope
+    {
+        public int Counter;
+        public readonly HashSet<string> NodeNames = new(StringComparer.Ordinal);
+        public readonly Dictionary<string, TfDataType> Sequences = new(StringComparer.Ordinal);
+        public GraphProto Root = null!;
+    }
+
+    private readonly Scope _scope;
+
+    public OnnxBuilder()
+    {
+        _scope = new Scope();
+        _scope.Root = Graph;
+    }
+
+    private OnnxBuilder(Scope scope, string name)
+    {
+        _scope = scope;
+        Graph.Name = name;
+    }
 
     public GraphProto Graph { get; } = new() { Name = "tfpose" };
 
-    public string Fresh(string hint) => $"{hint}__{_counter++}";
+    /// <summary>A builder for a subgraph (loop body, branch) of this model.</summary>
+    public OnnxBuilder Child(string hint) => new(_scope, Fresh(hint));
+
+    public string Fresh(string hint) => $"{hint}__{_scope.Counter++}";
+
+    /// <summary>Records that an ONNX value is a sequence of tensors of <paramref name="elementType"/> (a TensorArray or TensorList).</summary>
+    public void SetSequence(string onnxName, TfDataType elementType) => _scope.Sequences[onnxName] = elementType;
+
+    /// <summary>The element type when the ONNX value is a sequence; null for a tensor.</summary>
+    public TfDataType? SequenceType(string onnxName) => _scope.Sequences.TryGetValue(onnxName, out var t) ? t : null;
 
     public string Node(string op, IEnumerable<string> inputs, string? output = null, string? name = null, params (string Name, object Value)[] attributes)
     {
@@ -30,6 +64,13 @@ internal sealed class OnnxBuilder
 
     private void AddNode(string op, IEnumerable<string> inputs, IEnumerable<string> outputs, string name, (string Name, object Value)[] attributes)
     {
+        // A TensorFlow node translated more than once (a loop predicate, before the loop and in its body) names
+        // several ONNX nodes; ONNX Runtime rejects duplicate node names.
+        if (!_scope.NodeNames.Add(name))
+        {
+            name = Fresh(name);
+            _scope.NodeNames.Add(name);
+        }
         var node = new NodeProto { OpType = op, Name = name };
         node.Input.AddRange(inputs);
         node.Output.AddRange(outputs);
@@ -50,6 +91,7 @@ internal sealed class OnnxBuilder
             case long[] ls: attr.Type = AttributeProto.Types.AttributeType.Ints; attr.Ints.AddRange(ls); break;
             case float[] fs: attr.Type = AttributeProto.Types.AttributeType.Floats; attr.Floats.AddRange(fs); break;
             case TensorProto t: attr.Type = AttributeProto.Types.AttributeType.Tensor; attr.T = t; break;
+            case GraphProto g: attr.Type = AttributeProto.Types.AttributeType.Graph; attr.G = g; break;
             default: throw new ArgumentException($"Unsupported attribute value {value.GetType().Name}");
         }
         return attr;
@@ -58,7 +100,7 @@ internal sealed class OnnxBuilder
     public string Initializer(string hint, TensorValue value)
     {
         var name = Fresh(hint);
-        Graph.Initializer.Add(Tensor(name, value));
+        _scope.Root.Initializer.Add(Tensor(name, value));
         return name;
     }
 
@@ -111,6 +153,17 @@ internal sealed class OnnxBuilder
             }
         }
         return new ValueInfoProto { Name = name, Type = new TypeProto { TensorType = tensorType } };
+    }
+
+    /// <summary>
+    /// A subgraph input or output: a tensor of the element type with no shape (a loop-carried value may change shape
+    /// from one iteration to the next), or a sequence when <paramref name="sequence"/>.
+    /// </summary>
+    public static ValueInfoProto ValueInfoOf(string name, TfDataType type, bool sequence)
+    {
+        var tensor = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)ElementType(type) } };
+        var info = sequence ? new TypeProto { SequenceType = new TypeProto.Types.Sequence { ElemType = tensor } } : tensor;
+        return new ValueInfoProto { Name = name, Type = info };
     }
 
     /// <summary>Permutes a constant's axes at translation time so the ONNX graph carries no Transpose for it.</summary>

@@ -28,6 +28,7 @@ internal sealed class TranslationContext
     private readonly Dictionary<string, long> _physicalChannels = new(StringComparer.Ordinal);
     private readonly IReadOnlySet<string> _fetched;
     private Dictionary<string, List<(NodeDef Node, int Input, int Output)>>? _consumers;
+    private readonly TranslationContext? _parent;
 
     public TranslationContext(TfGraph graph, GraphShapes shapes, OnnxBuilder builder, IReadOnlySet<string>? fetchedNodes = null,
         IReadOnlyDictionary<string, long[]>? inputShapes = null)
@@ -37,13 +38,34 @@ internal sealed class TranslationContext
         Builder = builder;
         _fetched = fetchedNodes ?? new HashSet<string>();
         InputShapes = inputShapes;
+        GraphInputs = [];
     }
+
+    /// <summary>
+    /// A scope inside <paramref name="parent"/>: a loop body or branch (with a child builder), or the same graph with
+    /// some tensors bound differently (a loop predicate evaluated on the initial values). Tensors it does not
+    /// translate itself are the parent's, which a subgraph reads as outer-scope values.
+    /// </summary>
+    public TranslationContext(TranslationContext parent, OnnxBuilder builder)
+    {
+        _parent = parent;
+        Graph = parent.Graph;
+        Shapes = parent.Shapes;
+        Builder = builder;
+        _fetched = parent._fetched;
+        InputShapes = parent.InputShapes;
+        GraphInputs = parent.GraphInputs;
+        Functions = parent.Functions;
+    }
+
+    /// <summary>Function bodies being inlined (outermost first), to refuse a function that calls itself.</summary>
+    public List<string> Functions { get; } = [];
 
     /// <summary>Shapes the caller fixed for the graph's inputs (TensorFlow layout).</summary>
     public IReadOnlyDictionary<string, long[]>? InputShapes { get; }
 
     /// <summary>The ONNX model's inputs, in the order the placeholders were translated.</summary>
-    public List<GraphInput> GraphInputs { get; } = [];
+    public List<GraphInput> GraphInputs { get; }
 
     public TfGraph Graph { get; }
 
@@ -61,13 +83,22 @@ internal sealed class TranslationContext
 
     private readonly Dictionary<string, TensorValue> _constants = new(StringComparer.Ordinal);
 
+    /// <summary>Whether this scope itself has translated the tensor (not its parents).</summary>
     public bool IsKnown(TensorName t) => _values.ContainsKey(t.Key) || _constants.ContainsKey(t.Key);
+
 
     /// <summary>A constant becomes an ONNX initializer only if something reads it as a tensor (filters are re-laid out instead).</summary>
     public void SetConstant(NodeDef node, int index, TensorValue value) => _constants[new TensorName(node.Name, index).Key] = value;
 
     public void Set(NodeDef node, int index, string onnxName, Layout layout = Layout.Tf) =>
         _values[new TensorName(node.Name, index).Key] = (onnxName, layout);
+
+    /// <summary>Sets an output that is an ONNX sequence of <paramref name="elementType"/> tensors (a TensorArray's flow, a TensorList).</summary>
+    public void SetSequence(NodeDef node, int index, string onnxName, DataType elementType)
+    {
+        Builder.SetSequence(onnxName, elementType);
+        Set(node, index, onnxName);
+    }
 
     public void Alias(NodeDef node, TensorName source) => _values[new TensorName(node.Name, 0).Key] = Lookup(source);
 
@@ -83,6 +114,8 @@ internal sealed class TranslationContext
             _values[t.Key] = entry;
             return entry;
         }
+        if (_parent is not null)
+            return _parent.Lookup(t);
         throw new InvalidOperationException($"Tensor '{t}' was not translated before use.");
     }
 
@@ -107,7 +140,8 @@ internal sealed class TranslationContext
     /// Channels a channels-first ONNX tensor really holds. It can exceed TensorFlow's count when a converter
     /// appended zero channels to reach whole NCHWc blocks; only convolutions ever read such a tensor.
     /// </summary>
-    public long PhysicalChannels(string onnxName, long logical) => _physicalChannels.GetValueOrDefault(onnxName, logical);
+    public long PhysicalChannels(string onnxName, long logical) =>
+        _physicalChannels.TryGetValue(onnxName, out var physical) ? physical : _parent?.PhysicalChannels(onnxName, logical) ?? logical;
 
     public void SetPhysicalChannels(string onnxName, long channels) => _physicalChannels[onnxName] = channels;
 
@@ -119,7 +153,7 @@ internal sealed class TranslationContext
     /// </summary>
     public void SetChannelScale(NodeDef node, TensorName source, float[] scale) => _channelScales[new TensorName(node.Name, 0).Key] = (source, scale);
 
-    public (TensorName Source, float[] Scale)? ChannelScaleOf(TensorName t) => _channelScales.TryGetValue(t.Key, out var v) ? v : null;
+    public (TensorName Source, float[] Scale)? ChannelScaleOf(TensorName t) => _channelScales.TryGetValue(t.Key, out var v) ? v : _parent?.ChannelScaleOf(t);
 
     /// <summary>Whether a node's output is fetched by the caller (its layout and channels must then be TensorFlow's).</summary>
     public bool IsFetched(string node) => _fetched.Contains(node);
@@ -127,6 +161,8 @@ internal sealed class TranslationContext
     /// <summary>Nodes that read any output of <paramref name="node"/> as data: the reader, its input position, the output read.</summary>
     public IReadOnlyList<(NodeDef Node, int Input, int Output)> Consumers(string node)
     {
+        if (_parent is not null)
+            return _parent.Consumers(node);
         if (_consumers is null)
         {
             _consumers = new Dictionary<string, List<(NodeDef, int, int)>>(StringComparer.Ordinal);
