@@ -17,6 +17,47 @@ internal interface IPosePipeline : IDisposable
 
     /// <summary>Forgets what was carried between frames.</summary>
     void Reset();
+
+    /// <summary>Where the last <see cref="Estimate"/> spent its time.</summary>
+    PoseTimings LastTimings { get; }
+}
+
+/// <summary>
+/// Where one estimate spent its time: preparing the network inputs (crops, resizes, pixel conversion), running the
+/// networks, and turning their outputs into people (decoding, mapping back, smoothing, masks).
+/// </summary>
+public readonly record struct PoseTimings(TimeSpan Preprocess, TimeSpan Inference, TimeSpan Postprocess)
+{
+    public TimeSpan Total => Preprocess + Inference + Postprocess;
+}
+
+/// <summary>Adds up stage times from <see cref="System.Diagnostics.Stopwatch"/> timestamps without allocating.</summary>
+internal struct StageClock
+{
+    private long _mark, _pre, _infer, _post;
+
+    public void Start()
+    {
+        _pre = _infer = _post = 0;
+        _mark = System.Diagnostics.Stopwatch.GetTimestamp();
+    }
+
+    private long Lap()
+    {
+        var now = System.Diagnostics.Stopwatch.GetTimestamp();
+        var elapsed = now - _mark;
+        _mark = now;
+        return elapsed;
+    }
+
+    public void Preprocessed() => _pre += Lap();
+
+    public void Inferred() => _infer += Lap();
+
+    public void Postprocessed() => _post += Lap();
+
+    public readonly PoseTimings Timings => new(
+        System.Diagnostics.Stopwatch.GetElapsedTime(0, _pre), System.Diagnostics.Stopwatch.GetElapsedTime(0, _infer), System.Diagnostics.Stopwatch.GetElapsedTime(0, _post));
 }
 
 /// <summary>One video frame's time, and the smoother that filters its keypoints (null: not smoothed).</summary>

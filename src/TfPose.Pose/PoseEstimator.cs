@@ -221,6 +221,9 @@ public sealed class PoseEstimator : IDisposable
     /// </summary>
     public Mat? LastSegmentation => (_pipeline as BlazePose.BlazePoseAdapter)?.Segmentation;
 
+    /// <summary>For models that run as one step (MoveNet, BlazePose): where the last estimate spent its time; null for staged models, whose stages the caller times.</summary>
+    public PoseTimings? LastTimings => _pipeline?.LastTimings;
+
     private InvalidOperationException NotStaged(string stage) =>
         new($"{Model.Name} ({Model.Kind}) runs as one step per image (its crop follows the previous frame); call Estimate or EstimateFrame, not {stage}.");
 

@@ -235,6 +235,11 @@ public sealed class GraphSession : IDisposable
             LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
         };
         ExecutionProviders.Append(sessionOptions, _options);
+        if (_options.ProfilePrefix is { } prefix)
+        {
+            sessionOptions.ProfileOutputPathPrefix = prefix;
+            sessionOptions.EnableProfiling = true;
+        }
         try
         {
             return new CompiledModel(new InferenceSession(model.OnnxModel, sessionOptions), model);
@@ -244,6 +249,10 @@ public sealed class GraphSession : IDisposable
             throw new InvalidOperationException($"{Where}: ONNX Runtime rejected the translated graph: {ex.Message}", ex);
         }
     }
+
+    /// <summary>Stops profiling (<see cref="GraphSessionOptions.ProfilePrefix"/>) and returns the trace files written, one per compiled variant.</summary>
+    public IReadOnlyList<string> EndProfiling() =>
+        _compiled.Values.Where(l => l.IsValueCreated).Select(l => l.Value.Session.EndProfiling()).ToList();
 
     internal static TensorElementType ToElementType(DataType type) => DataTypes.BaseType(type) switch
     {

@@ -20,4 +20,10 @@ public sealed class GraphSessionOptions
 
     /// <summary>Writes the translated ONNX model here (for inspection with other ONNX tools).</summary>
     public string? SaveOnnxPath { get; init; }
+
+    /// <summary>
+    /// Records ONNX Runtime's per-node timings (Chrome trace JSON) to files starting with this prefix, written by
+    /// <see cref="GraphSession.EndProfiling"/>; null = no profiling.
+    /// </summary>
+    public string? ProfilePrefix { get; init; }
 }

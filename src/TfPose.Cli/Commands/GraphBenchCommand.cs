@@ -20,7 +20,8 @@ internal static class GraphBenchCommand
         var threads = new Option<int>("--threads") { Description = "Threads for both engines (0 = all cores)." };
         var noOpenCv = new Option<bool>("--no-opencv") { Description = "Skip the OpenCV DNN comparison." };
         var against = new Option<string?>("--against") { Description = "A second form of the same graph (e.g. the plain GraphDef `graph convert --unfuse` writes) to time on TfPose in the same rounds." };
-        var cmd = new Command("graph", "Latency of a graph on TfPose (ONNX Runtime) and OpenCV DNN, same input, same process.") { model, shape, runs, warmup, rounds, threads, noOpenCv, against };
+        var profile = new Option<string?>("--profile") { Description = "Write ONNX Runtime's per-node timings of the TfPose runs (Chrome trace JSON) with this file prefix, and print the slowest op types." };
+        var cmd = new Command("graph", "Latency of a graph on TfPose (ONNX Runtime) and OpenCV DNN, same input, same process.") { model, shape, runs, warmup, rounds, threads, noOpenCv, against, profile };
         cmd.SetAction(parse =>
         {
             var path = parse.GetValue(model)!;
@@ -39,7 +40,7 @@ internal static class GraphBenchCommand
             var r = Math.Clamp(parse.GetValue(rounds), 1, n);
             var t = parse.GetValue(threads);
 
-            using var session = new GraphSession(graph, new GraphSessionOptions { IntraOpThreads = t });
+            using var session = new GraphSession(graph, new GraphSessionOptions { IntraOpThreads = t, ProfilePrefix = parse.GetValue(profile) });
             using var tensor = RandomInput(inputType, dims);
             var feeds = new Dictionary<string, GraphTensor> { [name] = tensor };
             var engines = new List<(string Name, Action Run)> { ("TfPose (ONNX Runtime)", () => { using var result = session.Run(feeds); }) };
@@ -56,7 +57,8 @@ internal static class GraphBenchCommand
                 {
                     try
                     {
-                        ShapeFolder.Fold(graph, shapes).Save(folded);
+                        // OpenCV DNN knows the plain ops only: fused ones (_FusedConv2D, ...) can crash its importer.
+                        ShapeFolder.Fold(graph.Unfused(), shapes).Save(folded);
                         if (t > 0)
                             Cv2.SetNumThreads(t);
                         net = CvDnn.ReadNetFromTensorflow(folded);
@@ -102,6 +104,9 @@ internal static class GraphBenchCommand
                 var sorted = times.Select(x => x.Order().ToArray()).ToArray();
                 for (var e = 0; e < engines.Count; e++)
                     Report(engines[e].Name, sorted[e], dims[0]);
+                if (parse.GetValue(profile) is not null)
+                    foreach (var trace in session.EndProfiling())
+                        ReportProfile(trace);
                 if (engines.Count > 1)
                     Console.WriteLine(FormattableString.Invariant($"{(second is null ? "Speed-up" : "Ratio")}: {sorted[1][sorted[1].Length / 2] / sorted[0][sorted[0].Length / 2]:F2}x (median of the second over the first; {r} alternating rounds of {n} runs per engine)"));
             }
@@ -128,6 +133,26 @@ internal static class GraphBenchCommand
             TfPose.Graph.Proto.DataType.DtFloat => GraphTensor.FromArray(Enumerable.Range(0, count).Select(_ => (float)(rng.NextDouble() * 255)).ToArray(), dims),
             _ => throw new ArgumentException($"bench graph feeds float32, int32 or uint8 inputs; '{DataTypes.Name(type)}' is not one of them."),
         };
+    }
+
+    /// <summary>Time per ONNX op type over every profiled run, largest first (from the trace's node events).</summary>
+    private static void ReportProfile(string trace)
+    {
+        using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(trace));
+        var byOp = new Dictionary<string, (double Micros, int Count)>(StringComparer.Ordinal);
+        foreach (var e in doc.RootElement.EnumerateArray())
+        {
+            if (!e.TryGetProperty("cat", out var cat) || cat.GetString() != "Node" || !e.TryGetProperty("args", out var args) ||
+                !args.TryGetProperty("op_name", out var op) || !e.GetProperty("name").GetString()!.EndsWith("_kernel_time", StringComparison.Ordinal))
+                continue;
+            var name = op.GetString()!;
+            var (micros, count) = byOp.GetValueOrDefault(name);
+            byOp[name] = (micros + e.GetProperty("dur").GetDouble(), count + 1);
+        }
+        var total = byOp.Values.Sum(v => v.Micros);
+        Console.WriteLine($"profile {trace}:");
+        foreach (var (op, (micros, count)) in byOp.OrderByDescending(p => p.Value.Micros).Take(12))
+            Console.WriteLine(FormattableString.Invariant($"  {op,-24} {100 * micros / total,5:F1}%  {count,6} kernel runs"));
     }
 
     private static void Report(string engine, double[] sorted, long batch)

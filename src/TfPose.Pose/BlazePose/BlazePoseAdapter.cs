@@ -17,5 +17,7 @@ internal sealed class BlazePoseAdapter(BlazePosePipeline pipeline) : IPosePipeli
 
     public void Reset() => pipeline.Reset();
 
+    public PoseTimings LastTimings => pipeline.LastTimings;
+
     public void Dispose() => pipeline.Dispose();
 }

@@ -119,6 +119,7 @@ public sealed class BlazePosePipeline : IDisposable
     private Mat? _mask;
     private BlazePoseRoi? _trackedRoi;
     private bool _disposed;
+    private StageClock _clock;
 
     /// <summary>Loads both networks (TensorFlow.js model.json, its folder, or a frozen .pb) and prepares their sessions.</summary>
     public BlazePosePipeline(string detectorModelPath, string landmarkModelPath, BlazePoseOptions? options = null)
@@ -142,6 +143,9 @@ public sealed class BlazePosePipeline : IDisposable
 
     public BlazePoseOptions Options { get; }
 
+    /// <summary>Where the last <see cref="Estimate"/> spent its time (both stages: crops, networks, decoding).</summary>
+    public PoseTimings LastTimings => _clock.Timings;
+
     /// <summary>How many times the detector network has run (to see tracking at work).</summary>
     public long DetectorRuns { get; private set; }
 
@@ -163,6 +167,7 @@ public sealed class BlazePosePipeline : IDisposable
     public BlazePoseResult Estimate(Mat bgrImage, bool video, TimeSpan? timestamp = null)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        _clock.Start();
         var image = ToBgr(bgrImage);
         if (!video)
             Reset();
@@ -207,7 +212,9 @@ public sealed class BlazePosePipeline : IDisposable
             if (video)
                 Options.Filter?.ApplySegmentation(mask);
         }
-        return new BlazePoseResult(MakePerson(image.Width, image.Height), mask, detection is not null, detection, roi, poseScore);
+        var result = new BlazePoseResult(MakePerson(image.Width, image.Height), mask, detection is not null, detection, roi, poseScore);
+        _clock.Postprocessed();
+        return result;
     }
 
     /// <summary>Runs the detector on the whole image (letterboxed to 224×224) and returns the best detection in image pixels.</summary>
@@ -216,9 +223,12 @@ public sealed class BlazePosePipeline : IDisposable
         var (padded, padding) = BlazePoseRoi.WholeImage(image.Width, image.Height).PadTo(DetectorModel.Size, DetectorModel.Size);
         TfjsWarp.CropBgrToRgb(image, Affine.From(padded.CropToImageMatrix(DetectorModel.Size, DetectorModel.Size)),
             DetectorModel.Size, DetectorModel.Size, 2f / 255f, -1f, _detector.Input);
+        _clock.Preprocessed();
         _detector.Run();
         DetectorRuns++;
+        _clock.Inferred();
         _decoder.Decode(_detector.Output, _detections);
+        _clock.Postprocessed();
         return _detections.Count == 0 ? null : _detections[0].ToImage(padding, image.Width, image.Height);
     }
 
@@ -229,7 +239,9 @@ public sealed class BlazePosePipeline : IDisposable
         padding = pad;
         TfjsWarp.CropBgrToRgb(image, Affine.From(padded.CropToImageMatrix(LandmarkModel.Size, LandmarkModel.Size)),
             LandmarkModel.Size, LandmarkModel.Size, 1f / 255f, 0f, _landmarks.Input);
+        _clock.Preprocessed();
         _landmarks.Run();
+        _clock.Inferred();
         return _landmarks.PoseFlag[0];
     }
 

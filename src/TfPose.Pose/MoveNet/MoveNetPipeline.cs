@@ -36,6 +36,7 @@ public sealed class MoveNetPipeline : IPosePipeline
     private GraphTensor? _tensor;
     private long[] _tensorShape = [];
     private CropRegion? _crop;
+    private StageClock _clock;
 
     public MoveNetPipeline(TfGraph graph, MoveNetOptions? options = null, GraphSessionOptions? sessionOptions = null)
     {
@@ -89,9 +90,15 @@ public sealed class MoveNetPipeline : IPosePipeline
         ArgumentNullException.ThrowIfNull(bgr);
         if (bgr.Empty() || bgr.Type() != MatType.CV_8UC3)
             throw new ArgumentException($"Expected a non-empty 8-bit BGR image, got {bgr.Type()} {bgr.Width}x{bgr.Height}.", nameof(bgr));
+        _clock.Start();
         // MultiPose carries nothing between frames; its people are tracked, then smoothed, by the caller.
-        return MultiPose ? EstimateMany(bgr) : EstimateOne(bgr, video);
+        var people = MultiPose ? EstimateMany(bgr) : EstimateOne(bgr, video);
+        _clock.Postprocessed();
+        return people;
     }
+
+    /// <summary>Where the last <see cref="Estimate(Mat, bool)"/> spent its time.</summary>
+    public PoseTimings LastTimings => _clock.Timings;
 
     /// <summary>Forgets the crop region carried between video frames.</summary>
     public void Reset() => _crop = null;
@@ -211,13 +218,13 @@ public sealed class MoveNetPipeline : IPosePipeline
     private float[] Run(Mat bgr, int width, int height)
     {
         var count = width * height * 3;
-        long[] shape = [1, height, width, 3];
+        Span<long> shape = [1, height, width, 3];
         if (_tensor is null || !_tensorShape.AsSpan().SequenceEqual(shape))
         {
             _tensor?.Dispose();
             _pixels = new int[count];
-            _tensor = GraphTensor.FromArray(_pixels, shape);
-            _tensorShape = shape;
+            _tensorShape = shape.ToArray();
+            _tensor = GraphTensor.FromArray(_pixels, _tensorShape);
         }
         // The warped Mat is continuous (created here at this size): one pass turns BGR bytes into RGB int32.
         var src = bgr.AsSpan<byte>();
@@ -228,8 +235,11 @@ public sealed class MoveNetPipeline : IPosePipeline
             dst[p + 1] = src[p + 1];
             dst[p + 2] = src[p];
         }
+        _clock.Preprocessed();
         using var results = _session.Run(new Dictionary<string, GraphTensor>(1) { [_input] = _tensor }, _fetch);
-        return results[0].ToArray<float>();
+        var output = results[0].ToArray<float>();
+        _clock.Inferred();
+        return output;
     }
 
     public void Dispose()
