@@ -1,7 +1,7 @@
 /*
  * pose_image - multi-person pose estimation from C with libtfpose.
  *
- *   pose_image MODEL.pb IMAGE... [--out DIR] [--size WxH] [--threads N] [--repeat N] [--quiet]
+ *   pose_image MODEL.pb|model.json IMAGE... [--out DIR] [--size WxH] [--threads N] [--repeat N] [--quiet]
  *
  * For each image: DIR/<name>_keypoints.json (OpenPose JSON from tfpose_people_to_json),
  * DIR/<name>_iterated.json (the same people written here from tfpose_people_get, to show iteration) and
@@ -88,19 +88,28 @@ static int write_iterated(const char* path, const tfpose_people* people) {
     return 0;
 }
 
+/* Prints every person's keypoints in the model's own set (COCO-18 for OpenPose, COCO-17 for MoveNet and PoseNet,
+ * BlazePose's 33 with depth), by name. */
 static void print_people(const char* image, const tfpose_people* people) {
-    size_t count = 0;
+    size_t count = 0, keypoints = 0;
+    const char* set = NULL;
     if (failed(tfpose_people_count(people, &count), "tfpose_people_count")) return;
-    printf("%s: %zu %s\n", image, count, count == 1 ? "person" : "people");
+    if (failed(tfpose_people_keypoint_set(people, &set, &keypoints), "tfpose_people_keypoint_set")) return;
+    printf("%s: %zu %s (%s keypoints)\n", image, count, count == 1 ? "person" : "people", set);
     for (size_t i = 0; i < count; ++i) {
         tfpose_person person;
+        int32_t track = -1;
         if (failed(tfpose_people_get(people, i, &person), "tfpose_people_get")) return;
-        printf("  person %zu: score %.3f, %d parts\n", i, person.score, person.part_count);
-        for (int p = 0; p < TFPOSE_PART_COUNT; ++p) {
-            const char* name = "?";
-            if (!person.parts[p].present) continue;
-            if (failed(tfpose_part_name(p, &name), "tfpose_part_name")) return;
-            printf("    %-15s %8.2f %8.2f  %.3f\n", name, person.parts[p].x, person.parts[p].y, person.parts[p].score);
+        if (failed(tfpose_person_track_id(people, i, &track), "tfpose_person_track_id")) return;
+        printf("  person %zu: score %.3f, %d COCO-18 parts%s\n", i, person.score, person.part_count, track >= 0 ? ", tracked" : "");
+        for (size_t k = 0; k < keypoints; ++k) {
+            tfpose_keypoint_ex kp = TFPOSE_KEYPOINT_EX_INIT;
+            if (failed(tfpose_person_keypoint(people, i, k, &kp), "tfpose_person_keypoint")) return;
+            if (!kp.present) continue;
+            if (kp.has_z)
+                printf("    %-17s %8.2f %8.2f %8.2f  %.3f\n", kp.name, kp.x, kp.y, kp.z, kp.score);
+            else
+                printf("    %-17s %8.2f %8.2f  %.3f\n", kp.name, kp.x, kp.y, kp.score);
         }
     }
 }

@@ -197,8 +197,9 @@ typedef struct tfpose_estimator_options {
     float scale_gap;           /* 0 = 0.25 */
     float upsample_ratio;      /* output upsampling before peak search; 0 = 4 */
     int32_t intra_op_threads;  /* 0 = ONNX Runtime's default */
+    const char* detector_model; /* BlazePose: the person detector (model.json or folder); NULL = a blazepose-detector folder beside the landmark model's */
 } tfpose_estimator_options;
-#define TFPOSE_ESTIMATOR_OPTIONS_INIT { sizeof(tfpose_estimator_options), 0, 0, 0, 0, 0.0f, 0.0f, 0 }
+#define TFPOSE_ESTIMATOR_OPTIONS_INIT { sizeof(tfpose_estimator_options), 0, 0, 0, 0, 0.0f, 0.0f, 0, NULL }
 
 typedef struct tfpose_keypoint {
     int32_t present; /* 0: the part was not detected (the other fields are 0) */
@@ -215,8 +216,9 @@ typedef struct tfpose_person {
 typedef struct tfpose_estimator tfpose_estimator;
 typedef struct tfpose_people tfpose_people;
 
-/* Loads a pose graph: OpenPose, PoseNet or a single-person CPM/hourglass heatmap model (the kind is detected
- * from the graph, or read from NAME.pose.json beside it). options may be NULL. scale_number/scale_gap and
+/* Loads a pose model: OpenPose, PoseNet, MoveNet (SinglePose, MultiPose), BlazePose (landmark model; the detector
+ * is found beside it or given in options) or a single-person CPM/hourglass heatmap model, as a .pb, a TensorFlow.js
+ * model.json or its folder (the kind is detected from the graph, or read from NAME.pose.json beside it). options may be NULL. scale_number/scale_gap and
  * upsample_ratio apply to OpenPose only. tfpose_person holds COCO-18 slots: a PoseNet person fills the 17
  * slots of the same names (no neck); a CPM/hourglass person fills 13 (AI Challenger's head_top has no slot);
  * the JSON of tfpose_people_to_json carries every keypoint of the model's own set ("keypoint_set"). */
@@ -239,6 +241,48 @@ TFPOSE_API tfpose_status* TFPOSE_CALL tfpose_people_to_json(const tfpose_people*
 
 /* Name of a body part ("nose", "neck", ...), a static string. */
 TFPOSE_API tfpose_status* TFPOSE_CALL tfpose_part_name(int32_t part, const char** name);
+
+/* ---------------------------------------------------------------------------------------------- */
+/* People of any keypoint set (MoveNet's and PoseNet's COCO-17, BlazePose's 33, ...), video frames   */
+
+/* One person in the next frame of a video: single-person models look where the person was in the previous frame
+ * (MoveNet's crop, BlazePose's region), people of multi-person models get track ids, keypoints are smoothed over
+ * time. timestamp_us (microseconds) must increase from frame to frame; tfpose_estimator_reset_video starts over. */
+TFPOSE_API tfpose_status* TFPOSE_CALL tfpose_estimate_frame(tfpose_estimator* estimator, const tfpose_image_view* image,
+                                                            int64_t timestamp_us, tfpose_people** people);
+TFPOSE_API tfpose_status* TFPOSE_CALL tfpose_estimator_reset_video(tfpose_estimator* estimator);
+
+typedef struct tfpose_keypoint_ex {
+    uint32_t struct_size; /* sizeof(tfpose_keypoint_ex), set by the caller */
+    const char* name;     /* the model's name for it ("left_wrist"), borrowed while the people live */
+    int32_t present;      /* 0: not detected (the numbers below are 0) */
+    float x, y;           /* image pixels */
+    float z;              /* depth where the model gives one (has_z): BlazePose, relative to the hips, in x's scale */
+    float score;
+    float visibility;     /* BlazePose: probability the keypoint is visible; -1 where the model gives none */
+    float presence;       /* BlazePose: probability it is inside the image; -1 where the model gives none */
+    int32_t has_z;
+} tfpose_keypoint_ex;
+#define TFPOSE_KEYPOINT_EX_INIT { sizeof(tfpose_keypoint_ex), NULL, 0, 0.0f, 0.0f, 0.0f, 0.0f, -1.0f, -1.0f, 0 }
+
+/* The model's keypoint set: its name ("coco17", "blazepose33", "openpose-coco18", ...) and keypoint count;
+ * name is borrowed while the people live. */
+TFPOSE_API tfpose_status* TFPOSE_CALL tfpose_people_keypoint_set(const tfpose_people* people, const char** name, size_t* keypoint_count);
+/* Keypoint `keypoint` (in the set's order) of person `person`. */
+TFPOSE_API tfpose_status* TFPOSE_CALL tfpose_person_keypoint(const tfpose_people* people, size_t person, size_t keypoint,
+                                                             tfpose_keypoint_ex* keypoint_out);
+/* The person's id across video frames (tfpose_estimate_frame, multi-person models); -1 when untracked. */
+TFPOSE_API tfpose_status* TFPOSE_CALL tfpose_person_track_id(const tfpose_people* people, size_t person, int32_t* track_id);
+/* World keypoints in metres (BlazePose): x, y, z, score per keypoint into xyzs (4 floats each, set order).
+ * *count receives the keypoint count (0 when the model gives none). With xyzs NULL and capacity 0 only the count is
+ * reported; if capacity < 4 * *count floats nothing is written and TFPOSE_BUFFER_TOO_SMALL is returned. */
+TFPOSE_API tfpose_status* TFPOSE_CALL tfpose_person_world_keypoints(const tfpose_people* people, size_t person, float* xyzs,
+                                                                    size_t capacity, size_t* count);
+/* The person segmentation mask of the image the people were found in (BlazePose): width*height floats 0..1, row
+ * by row. *width and *height are always set (0 when the model gives no mask). With buffer NULL and capacity 0 only
+ * the size is reported; if capacity < width*height nothing is written and TFPOSE_BUFFER_TOO_SMALL is returned. */
+TFPOSE_API tfpose_status* TFPOSE_CALL tfpose_people_mask(const tfpose_people* people, float* buffer, size_t capacity,
+                                                         int32_t* width, int32_t* height);
 
 #ifdef __cplusplus
 } /* extern "C" */

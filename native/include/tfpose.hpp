@@ -260,11 +260,58 @@ public:
         return json;
     }
 
+    /// The model's keypoint set ("coco17", "blazepose33", ...).
+    std::string keypoint_set() const {
+        const char* name = nullptr;
+        size_t count = 0;
+        check(tfpose_people_keypoint_set(handle_.get(), &name, &count));
+        return name;
+    }
+
+    /// Keypoints per person in the model's own set.
+    size_t keypoint_count() const {
+        const char* name = nullptr;
+        size_t count = 0;
+        check(tfpose_people_keypoint_set(handle_.get(), &name, &count));
+        return count;
+    }
+
+    /// Keypoint `keypoint` of person `person`, in the model's own set (name, x, y, z, score, visibility, presence).
+    tfpose_keypoint_ex keypoint(size_t person, size_t keypoint) const {
+        tfpose_keypoint_ex k = TFPOSE_KEYPOINT_EX_INIT;
+        check(tfpose_person_keypoint(handle_.get(), person, keypoint, &k));
+        return k;
+    }
+
+    /// The person's id across video frames (Estimator::estimate_frame), -1 when untracked.
+    int32_t track_id(size_t person) const {
+        int32_t id = -1;
+        check(tfpose_person_track_id(handle_.get(), person, &id));
+        return id;
+    }
+
+    /// World keypoints in metres, 4 floats each (x, y, z, score); empty when the model gives none.
+    std::vector<float> world_keypoints(size_t person) const {
+        size_t count = 0;
+        check(tfpose_person_world_keypoints(handle_.get(), person, nullptr, 0, &count));
+        std::vector<float> xyzs(4 * count);
+        if (count > 0) check(tfpose_person_world_keypoints(handle_.get(), person, xyzs.data(), xyzs.size(), &count));
+        return xyzs;
+    }
+
+    /// The segmentation mask (width x height floats, 0..1), empty when the model gives none.
+    std::vector<float> mask(int32_t& width, int32_t& height) const {
+        check(tfpose_people_mask(handle_.get(), nullptr, 0, &width, &height));
+        std::vector<float> values(static_cast<size_t>(width) * static_cast<size_t>(height));
+        if (!values.empty()) check(tfpose_people_mask(handle_.get(), values.data(), values.size(), &width, &height));
+        return values;
+    }
+
 private:
     detail::Handle<tfpose_people, tfpose_people_free> handle_;
 };
 
-/// Multi-person pose estimation with an OpenPose-style frozen graph.
+/// Pose estimation with any supported model (OpenPose, PoseNet, MoveNet, BlazePose, CPM/hourglass).
 class Estimator {
 public:
     explicit Estimator(const std::string& model_path, const tfpose_estimator_options* options = nullptr) {
@@ -278,6 +325,15 @@ public:
         check(tfpose_estimate(handle_.get(), &image, &people));
         return People(people);
     }
+
+    /// The next frame of a video (timestamps in microseconds, increasing): tracking, smoothing, crops that follow.
+    People estimate_frame(const tfpose_image_view& image, int64_t timestamp_us) {
+        tfpose_people* people = nullptr;
+        check(tfpose_estimate_frame(handle_.get(), &image, timestamp_us, &people));
+        return People(people);
+    }
+
+    void reset_video() { check(tfpose_estimator_reset_video(handle_.get())); }
 
 private:
     detail::Handle<tfpose_estimator, tfpose_estimator_free> handle_;

@@ -19,7 +19,7 @@ internal unsafe struct NativeImageView
 
 /// <summary>tfpose_estimator_options in C layout.</summary>
 [StructLayout(LayoutKind.Sequential)]
-internal struct NativeEstimatorOptions
+internal unsafe struct NativeEstimatorOptions
 {
     public uint StructSize;
     public int Width;
@@ -29,6 +29,7 @@ internal struct NativeEstimatorOptions
     public float ScaleGap;
     public float UpsampleRatio;
     public int IntraOpThreads;
+    public byte* DetectorModel;
 }
 
 /// <summary>tfpose_keypoint in C layout.</summary>
@@ -82,6 +83,7 @@ internal static unsafe partial class Exports
                 ScaleGap = o.ScaleGap == 0 ? defaults.ScaleGap : o.ScaleGap,
                 IntraOpThreads = o.IntraOpThreads,
                 Decoder = new PafDecoderOptions { UpsampleRatio = o.UpsampleRatio == 0 ? defaults.Decoder.UpsampleRatio : o.UpsampleRatio },
+                DetectorModel = o.DetectorModel == null ? null : Utf8(o.DetectorModel, "options->detector_model"),
             };
             *estimator = AddOrDispose(new NativeEstimator(new PoseEstimator(path, poseOptions)), HandleKind.Estimator);
             return 0;
@@ -104,9 +106,13 @@ internal static unsafe partial class Exports
             var native = Handles.Get<NativeEstimator>(estimator, HandleKind.Estimator, nameof(estimator));
             using var mat = Wrap(image, nameof(image));
             List<Person> found;
+            Mat? mask;
             lock (native.Gate)
+            {
                 found = native.Estimator.Estimate(mat);
-            *people = AddOrDispose(new NativePeople(found, image->Width, image->Height), HandleKind.People);
+                mask = native.Estimator.LastSegmentation?.Clone();
+            }
+            *people = AddOrDispose(new NativePeople(found, image->Width, image->Height, mask), HandleKind.People);
             return 0;
         }
         catch (Exception ex)

@@ -102,17 +102,40 @@ internal sealed class NativeEstimator(PoseEstimator estimator) : IDisposable
 }
 
 /// <summary>The people found in one image.</summary>
-internal sealed class NativePeople(List<Person> people, int imageWidth, int imageHeight) : IDisposable
+internal sealed unsafe class NativePeople(List<Person> people, int imageWidth, int imageHeight, Mat? mask = null) : IDisposable
 {
+    private byte[][]? _names;
+
     public List<Person> People { get; } = people;
 
     public int ImageWidth { get; } = imageWidth;
 
     public int ImageHeight { get; } = imageHeight;
 
-    public void Dispose()
+    /// <summary>The segmentation mask of the image (a copy, owned here), or null.</summary>
+    public Mat? Mask { get; } = mask;
+
+    /// <summary>The keypoint set of these people (all of one estimator share it); null when there are none.</summary>
+    public KeypointSet? KeypointSet => People.Count > 0 ? People[0].KeypointSet : null;
+
+    /// <summary>
+    /// A NUL-terminated UTF-8 name C may borrow while this handle lives: index −1 is the set's name, others its
+    /// keypoints'. Pinned arrays, made on first use.
+    /// </summary>
+    public byte* Name(KeypointSet set, int index)
     {
+        _names ??= [.. new[] { set.Name }.Concat(set.Names).Select(Pinned)];
+        return (byte*)Marshal.UnsafeAddrOfPinnedArrayElement(_names[index + 1], 0);
     }
+
+    private static byte[] Pinned(string text)
+    {
+        var bytes = GC.AllocateArray<byte>(Encoding.UTF8.GetByteCount(text) + 1, pinned: true);
+        Encoding.UTF8.GetBytes(text, bytes);
+        return bytes;
+    }
+
+    public void Dispose() => Mask?.Dispose();
 }
 
 /// <summary>An image read by tfpose_image_read (a continuous BGR Mat).</summary>

@@ -16,7 +16,20 @@ internal static class GraphCommands
         graph.Add(Convert());
         graph.Add(Fold());
         graph.Add(Run());
+        graph.Add(Ops());
         return graph;
+    }
+
+    private static Command Ops()
+    {
+        var cmd = new Command("ops", "List the TensorFlow ops TfPose translates.");
+        cmd.SetAction(_ =>
+        {
+            Console.WriteLine($"{GraphTranslator.SupportedOps.Count} ops:");
+            Console.WriteLine(string.Join(" ", GraphTranslator.SupportedOps));
+            return 0;
+        });
+        return cmd;
     }
 
     internal static Option<string[]> InputShapeOption(string name = "--input-shape") => new(name)
