@@ -125,4 +125,48 @@ public sealed class ModelStoreTests : IDisposable
         // The catalogued SHA-256 is the shared copy's (the same file tf-pose-estimation publishes).
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(_bytes)), ModelStore.Find("openpose-mobilenet-v2-small")!.Sha256);
     }
+
+    [Fact]
+    public async Task A_TensorFlow_js_model_downloads_file_by_file_into_its_folder()
+    {
+        using var server = new LocalServer(_bytes);
+        var sha = Convert.ToHexStringLower(SHA256.HashData(_bytes));
+        var store = new ModelStore(_dir);
+        ModelFile File(string name, string fileSha) => new(name, new Uri($"http://127.0.0.1:{server.Port}/{name}"), fileSha);
+        var model = new KnownModel("test-movenet", PoseModelKind.MoveNet, 192, 192, null, new Uri($"http://127.0.0.1:{server.Port}/model.json"))
+        {
+            Files = [File("model.json", sha), File("test-movenet.bin", sha)],
+        };
+        using var http = new HttpClient();
+        var (folder, _) = await store.DownloadAsync(model, http);
+        Assert.Equal(Path.Combine(_dir, "test-movenet"), folder);
+        Assert.Equal(_bytes, System.IO.File.ReadAllBytes(Path.Combine(folder, "test-movenet.bin")));
+        Assert.True(store.IsDownloaded(model));
+        Assert.Equal(folder, store.Resolve(folder));
+
+        // A shard with the wrong checksum: discarded, and the model is not complete.
+        var broken = model with { Name = "test-broken", Files = [File("model.json", sha), File("test-broken.bin", new string('0', 64))] };
+        await Assert.ThrowsAsync<InvalidDataException>(() => store.DownloadAsync(broken, http));
+        Assert.False(store.IsDownloaded(broken));
+        Assert.Empty(Directory.GetFiles(store.PathOf(broken), "*.partial"));
+    }
+
+    [Theory]
+    [InlineData("movenet-lightning")]
+    [InlineData("movenet-multipose")]
+    [InlineData("blazepose-detector")]
+    [InlineData("blazepose-lite")]
+    public void Catalogued_TensorFlow_js_models_are_the_shared_copies(string name)
+    {
+        // The catalogue pins the SHA-256 of every file; the shared folder holds the same package's files.
+        var known = ModelStore.Find(name)!;
+        Assert.NotNull(known.Files);
+        foreach (var file in known.Files!)
+        {
+            var local = SharedData.Path("data", "tfjs-models", name, file.Name);
+            Assert.Equal(file.Sha256, Convert.ToHexStringLower(SHA256.HashData(System.IO.File.ReadAllBytes(local))));
+        }
+        if (known.Kind == PoseModelKind.BlazePose && name != "blazepose-detector")
+            Assert.Contains("blazepose-detector", known.Requires);
+    }
 }

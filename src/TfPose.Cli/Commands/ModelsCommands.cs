@@ -15,8 +15,14 @@ internal static class ModelsCommands
             var store = new ModelStore();
             var table = new Table().AddColumns("name", "kind", "input", "sha-256", "source", "local");
             foreach (var m in ModelStore.Known)
-                table.AddRow(Markup.Escape(m.Name), m.Kind.ToString(), $"{m.Width}x{m.Height}", m.Sha256 ?? "(not pinned)",
-                    Markup.Escape(m.Url.ToString()), store.IsDownloaded(m) ? Markup.Escape(store.PathOf(m)) : "-");
+            {
+                var sha = m.Files is { } files ? string.Join("\n", files.Select(f => $"{f.Name}: {f.Sha256}")) : m.Sha256 ?? "(not pinned)";
+                var source = m.Files is { } parts ? string.Join("\n", parts.Select(f => f.Url.ToString())) : m.Url.ToString();
+                if (m.Note is { } note)
+                    source = note + "\n" + source;
+                table.AddRow(Markup.Escape(m.Name), m.Kind.ToString(), $"{m.Width}x{m.Height}", Markup.Escape(sha),
+                    Markup.Escape(source), store.IsDownloaded(m) ? Markup.Escape(store.PathOf(m)) : "-");
+            }
             AnsiConsole.Write(table);
             Console.WriteLine($"model folder: {store.Directory}");
             return 0;
@@ -27,25 +33,30 @@ internal static class ModelsCommands
         download.SetAction(async (parseResult, ct) =>
         {
             var n = parseResult.GetValue(name)!;
-            var model = ModelStore.Find(n) ?? throw new ArgumentException(
+            var requested = ModelStore.Find(n) ?? throw new ArgumentException(
                 $"Unknown model '{n}'; known: {string.Join(", ", ModelStore.Known.Select(m => m.Name))}.");
             var store = new ModelStore();
             using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(30) };
-            (string Path, string Sha256) result = default;
-            await AnsiConsole.Progress()
-                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new DownloadedColumn(), new TransferSpeedColumn())
-                .StartAsync(async ctx =>
-                {
-                    var task = ctx.AddTask(Markup.Escape(model.Name), maxValue: 1);
-                    var progress = new Progress<DownloadProgress>(p =>
+            // What the model needs beside it (BlazePose's detector) comes first, unless it is there already.
+            foreach (var model in requested.Requires.Select(r => ModelStore.Find(r)!).Where(m => !store.IsDownloaded(m)).Append(requested))
+            {
+                (string Path, string Sha256) result = default;
+                await AnsiConsole.Progress()
+                    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new DownloadedColumn(), new TransferSpeedColumn())
+                    .StartAsync(async ctx =>
                     {
-                        if (p.Total is { } t) { task.MaxValue = t; task.Value = p.Received; } else task.IsIndeterminate = true;
+                        var task = ctx.AddTask(Markup.Escape(model.Name), maxValue: 1);
+                        var progress = new Progress<DownloadProgress>(p =>
+                        {
+                            if (p.Total is { } t) { task.MaxValue = t; task.Value = p.Received; } else task.IsIndeterminate = true;
+                        });
+                        result = await store.DownloadAsync(model, http, progress, ct);
+                        task.Value = task.MaxValue;
                     });
-                    result = await store.DownloadAsync(model, http, progress, ct);
-                    task.Value = task.MaxValue;
-                });
-            Console.WriteLine($"{result.Path}");
-            Console.WriteLine(model.Sha256 is null ? $"sha-256 {result.Sha256} (the source pins none; not verified)" : $"sha-256 {result.Sha256} verified");
+                Console.WriteLine($"{result.Path}");
+                Console.WriteLine(model.Files is not null ? "sha-256 of every file verified"
+                    : model.Sha256 is null ? $"sha-256 {result.Sha256} (the source pins none; not verified)" : $"sha-256 {result.Sha256} verified");
+            }
             return 0;
         });
         var path = new Argument<string>("MODEL") { Description = "A .pb path or a downloaded model name." };
