@@ -198,8 +198,9 @@ typedef struct tfpose_estimator_options {
     float upsample_ratio;      /* output upsampling before peak search; 0 = 4 */
     int32_t intra_op_threads;  /* 0 = ONNX Runtime's default */
     const char* detector_model; /* BlazePose: the person detector (model.json or folder); NULL = a blazepose-detector folder beside the landmark model's */
+    int32_t segmentation;       /* BlazePose: nonzero computes the person mask (tfpose_people_mask); it costs as much again as the landmarks */
 } tfpose_estimator_options;
-#define TFPOSE_ESTIMATOR_OPTIONS_INIT { sizeof(tfpose_estimator_options), 0, 0, 0, 0, 0.0f, 0.0f, 0, NULL }
+#define TFPOSE_ESTIMATOR_OPTIONS_INIT { sizeof(tfpose_estimator_options), 0, 0, 0, 0, 0.0f, 0.0f, 0, NULL, 0 }
 
 typedef struct tfpose_keypoint {
     int32_t present; /* 0: the part was not detected (the other fields are 0) */

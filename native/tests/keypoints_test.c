@@ -125,7 +125,9 @@ int main(int argc, char** argv) {
 
     /* BlazePose: 33 keypoints with z and visibility, world keypoints in metres, a mask of the image's size. */
     tfpose_estimator* blaze = NULL;
-    OK(tfpose_estimator_create(argv[3], NULL, &blaze));
+    tfpose_estimator_options blaze_options = TFPOSE_ESTIMATOR_OPTIONS_INIT;
+    blaze_options.segmentation = 1;
+    OK(tfpose_estimator_create(argv[3], &blaze_options, &blaze));
     OK(tfpose_estimate(blaze, &one_view, &people));
     OK(tfpose_people_count(people, &count));
     OK(tfpose_people_keypoint_set(people, &set, &keypoints));

@@ -30,6 +30,7 @@ internal unsafe struct NativeEstimatorOptions
     public float UpsampleRatio;
     public int IntraOpThreads;
     public byte* DetectorModel;
+    public int Segmentation;
 }
 
 /// <summary>tfpose_keypoint in C layout.</summary>
@@ -84,6 +85,7 @@ internal static unsafe partial class Exports
                 IntraOpThreads = o.IntraOpThreads,
                 Decoder = new PafDecoderOptions { UpsampleRatio = o.UpsampleRatio == 0 ? defaults.Decoder.UpsampleRatio : o.UpsampleRatio },
                 DetectorModel = o.DetectorModel == null ? null : Utf8(o.DetectorModel, "options->detector_model"),
+                Segmentation = o.Segmentation != 0,
             };
             *estimator = AddOrDispose(new NativeEstimator(new PoseEstimator(path, poseOptions)), HandleKind.Estimator);
             return 0;

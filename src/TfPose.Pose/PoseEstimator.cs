@@ -30,6 +30,12 @@ public sealed record PoseEstimatorOptions
     /// <summary>Threads the runtime may use inside one inference (0 = runtime default).</summary>
     public int IntraOpThreads { get; init; }
 
+    /// <summary>
+    /// Let the runtime's threads spin between inferences (fastest for one image after another). Off suits video, where
+    /// decoding and encoding share the cores; see <see cref="Runtime.GraphSessionOptions.SpinWait"/>.
+    /// </summary>
+    public bool SpinWait { get; init; } = true;
+
     /// <summary>OpenPose post-processing thresholds.</summary>
     public PafDecoderOptions Decoder { get; init; } = new();
 
@@ -48,8 +54,11 @@ public sealed record PoseEstimatorOptions
     /// </summary>
     public string? DetectorModel { get; init; }
 
-    /// <summary>BlazePose: compute the person segmentation mask (<see cref="PoseEstimator.LastSegmentation"/>).</summary>
-    public bool Segmentation { get; init; } = true;
+    /// <summary>
+    /// BlazePose: compute the person segmentation mask (<see cref="PoseEstimator.LastSegmentation"/>). Off by default, as
+    /// in pose-detection: the landmark models' full-resolution segmentation head costs more than the rest of them.
+    /// </summary>
+    public bool Segmentation { get; init; }
 
     /// <summary>
     /// Video: how people of multi-person models (OpenPose, PoseNet, MoveNet MultiPose) keep their ids from frame to frame
@@ -188,13 +197,14 @@ public sealed class PoseEstimator : IDisposable
         var h = options.Height ?? model.DefaultHeight;
         model.ValidateSize(w, h); // fail before the (slow) graph translation
         var resolved = options with { Model = model };
-        var session = new Runtime.GraphSessionOptions { IntraOpThreads = options.IntraOpThreads };
+        var session = new Runtime.GraphSessionOptions { IntraOpThreads = options.IntraOpThreads, SpinWait = options.SpinWait };
         return model.Kind switch
         {
             PoseModelKind.MoveNet or PoseModelKind.MoveNetMultiPose => (null, new MoveNet.MoveNetPipeline(graph, options.MoveNet, session), resolved),
             PoseModelKind.BlazePose => (null, new BlazePose.BlazePoseAdapter(new BlazePose.BlazePosePipeline(FindDetector(modelPath, options), modelPath, new BlazePose.BlazePoseOptions
             {
                 IntraOpThreads = options.IntraOpThreads,
+                SpinWait = options.SpinWait,
                 EnableSegmentation = options.Segmentation,
                 Filter = options.Smoothing is { Enabled: false } ? null : new Tracking.BlazePoseSmoothing(options.Smoothing),
             })), resolved),

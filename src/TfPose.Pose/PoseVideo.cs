@@ -91,7 +91,7 @@ public static class PoseVideo
         {
             try
             {
-                var cancelledSequential = await ProcessSequentialAsync(capture, estimator, options, (i, f) => Write(i, f, estimator.EstimateFrame(f, At(i))), cancellationToken).ConfigureAwait(false);
+                var cancelledSequential = await ProcessSequentialAsync(capture, options, (i, f) => estimator.EstimateFrame(f, At(i)), Write, cancellationToken).ConfigureAwait(false);
                 return new PoseVideoResult(done, people, stopwatch.Elapsed, cancelledSequential);
             }
             finally
@@ -181,15 +181,17 @@ public static class PoseVideo
     }
 
     /// <summary>
-    /// Models whose next frame depends on this one (MoveNet's crop, BlazePose's region) estimate in frame order; only
-    /// reading and decoding the video overlaps with them. Returns whether it stopped early.
+    /// Models whose next frame depends on this one (MoveNet's crop, BlazePose's region) estimate in frame order; reading
+    /// and decoding the video before, and drawing and writing after, run beside them. Returns whether it stopped early.
     /// </summary>
-    private static async Task<bool> ProcessSequentialAsync(VideoCapture capture, PoseEstimator estimator, PoseVideoOptions options,
-        Action<int, Mat> estimateAndWrite, CancellationToken cancellationToken)
+    private static async Task<bool> ProcessSequentialAsync(VideoCapture capture, PoseVideoOptions options,
+        Func<int, Mat, List<Person>> estimate, Action<int, Mat, IReadOnlyList<Person>> write, CancellationToken cancellationToken)
     {
-        var frames = Channel.CreateBounded<(int Index, Mat Frame)>(Math.Max(1, options.QueueCapacity));
+        var capacity = Math.Max(1, options.QueueCapacity);
+        var frames = Channel.CreateBounded<(int Index, Mat Frame)>(capacity);
+        var estimated = Channel.CreateBounded<(int Index, Mat Frame, List<Person> People)>(capacity);
         var cancelled = false;
-        // Stops the reader when estimation fails, so it never waits on a queue nobody reads.
+        // Stops the reader and the estimator when a later stage fails, so none waits on a queue nobody reads.
         using var stop = new CancellationTokenSource();
         var reader = Task.Run(async () =>
         {
@@ -210,19 +212,42 @@ public static class PoseVideo
                 frames.Writer.Complete(e);
             }
         }, CancellationToken.None);
+        var estimator = Task.Run(async () =>
+        {
+            try
+            {
+                await foreach (var (index, frame) in frames.Reader.ReadAllAsync().ConfigureAwait(false))
+                {
+                    List<Person> people;
+                    try { people = estimate(index, frame); }
+                    catch { frame.Dispose(); throw; }
+                    try { await estimated.Writer.WriteAsync((index, frame, people), stop.Token).ConfigureAwait(false); }
+                    catch { frame.Dispose(); throw; }
+                }
+                estimated.Writer.Complete();
+            }
+            catch (Exception e)
+            {
+                estimated.Writer.Complete(e);
+            }
+        }, CancellationToken.None);
         try
         {
-            await foreach (var (index, frame) in frames.Reader.ReadAllAsync().ConfigureAwait(false))
+            await foreach (var (index, frame, people) in estimated.Reader.ReadAllAsync().ConfigureAwait(false))
             {
                 using (frame)
-                    estimateAndWrite(index, frame);
+                    write(index, frame, people);
             }
         }
         finally
         {
             await stop.CancelAsync().ConfigureAwait(false);
-            await reader.ConfigureAwait(false); // it completes the channel itself, with or without an error
+            // Both complete their channels themselves, with or without an error; then nothing is left in flight.
+            await reader.ConfigureAwait(false);
             while (frames.Reader.TryRead(out var left)) left.Frame.Dispose();
+            await estimator.ConfigureAwait(false);
+            while (frames.Reader.TryRead(out var left)) left.Frame.Dispose();
+            while (estimated.Reader.TryRead(out var left)) left.Frame.Dispose();
         }
         return cancelled;
     }

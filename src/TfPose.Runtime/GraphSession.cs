@@ -235,6 +235,8 @@ public sealed class GraphSession : IDisposable
             LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
         };
         ExecutionProviders.Append(sessionOptions, _options);
+        if (!_options.SpinWait)
+            sessionOptions.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
         if (_options.ProfilePrefix is { } prefix)
         {
             sessionOptions.ProfileOutputPathPrefix = prefix;

@@ -14,6 +14,13 @@ public sealed class GraphSessionOptions
     /// <summary>Threads used inside one op; 0 lets ONNX Runtime pick (one per physical core).</summary>
     public int IntraOpThreads { get; init; }
 
+    /// <summary>
+    /// Whether ONNX Runtime's threads spin between ops waiting for work (its default, fastest for back-to-back runs).
+    /// Turn it off when other work shares the cores between runs (a video pipeline's decoding and encoding), which
+    /// spinning threads would otherwise starve.
+    /// </summary>
+    public bool SpinWait { get; init; } = true;
+
     public ExecutionDevice Device { get; init; } = ExecutionDevice.Cpu;
 
     public int DeviceId { get; init; }

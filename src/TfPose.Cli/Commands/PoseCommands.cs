@@ -105,6 +105,7 @@ internal static class PoseCommands
                 Smoothing = parseResult.GetValue(noSmooth) ? new TfPose.Pose.Tracking.SmoothingOptions { Enabled = false } : null,
             };
             var maskRequested = parseResult.GetResult(mask) is not null;
+            options = options with { Segmentation = maskRequested };
             var maskFile = parseResult.GetValue(mask);
             if (maskFile is not null && (parseResult.GetValue(inputs)!.Length != 1 || !File.Exists(parseResult.GetValue(inputs)![0])))
                 throw new ArgumentException($"--mask {maskFile}: a mask file name needs exactly one image input; give --mask alone to write NAME_mask.png per image.");

@@ -21,6 +21,9 @@ public sealed record BlazePoseOptions
     /// <summary>Threads the runtime may use inside one inference (0 = runtime default).</summary>
     public int IntraOpThreads { get; init; }
 
+    /// <summary>Let the runtime's threads spin between runs (see <see cref="GraphSessionOptions.SpinWait"/>).</summary>
+    public bool SpinWait { get; init; } = true;
+
     /// <summary>Temporal smoothing applied on video frames (none by default); see <see cref="IBlazePoseFilter"/>.</summary>
     public IBlazePoseFilter? Filter { get; init; }
 }
@@ -128,7 +131,7 @@ public sealed class BlazePosePipeline : IDisposable
         ArgumentException.ThrowIfNullOrEmpty(landmarkModelPath);
         Options = options ?? new BlazePoseOptions();
         _decoder = new BlazePoseDetectorDecoder(Options.Detector);
-        var sessionOptions = new GraphSessionOptions { IntraOpThreads = Options.IntraOpThreads };
+        var sessionOptions = new GraphSessionOptions { IntraOpThreads = Options.IntraOpThreads, SpinWait = Options.SpinWait };
         _detector = new DetectorModel(detectorModelPath, sessionOptions);
         try
         {
