@@ -105,7 +105,9 @@ internal static class PoseCommands
                 Smoothing = parseResult.GetValue(noSmooth) ? new TfPose.Pose.Tracking.SmoothingOptions { Enabled = false } : null,
             };
             var maskRequested = parseResult.GetResult(mask) is not null;
-            options = options with { Segmentation = maskRequested };
+            // Videos share the cores with decoding and encoding: ONNX Runtime's threads should not spin between frames.
+            var anyVideo = parseResult.GetValue(inputs)!.Any(i => VideoExtensions.Contains(Path.GetExtension(i)) || (int.TryParse(i, out _) && !File.Exists(i)));
+            options = options with { Segmentation = maskRequested, SpinWait = !anyVideo };
             var maskFile = parseResult.GetValue(mask);
             if (maskFile is not null && (parseResult.GetValue(inputs)!.Length != 1 || !File.Exists(parseResult.GetValue(inputs)![0])))
                 throw new ArgumentException($"--mask {maskFile}: a mask file name needs exactly one image input; give --mask alone to write NAME_mask.png per image.");
