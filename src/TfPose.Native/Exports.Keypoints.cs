@@ -29,17 +29,8 @@ internal static unsafe partial class Exports
     {
         try
         {
-            Out(people, nameof(people));
-            var native = Handles.Get<NativeEstimator>(estimator, HandleKind.Estimator, nameof(estimator));
-            using var mat = Wrap(image, nameof(image));
-            List<Person> found;
-            Mat? mask;
-            lock (native.Gate)
-            {
-                found = native.Estimator.EstimateFrame(mat, TimeSpan.FromTicks(timestampMicroseconds * TimeSpan.TicksPerMicrosecond));
-                mask = native.Estimator.LastSegmentation?.Clone();
-            }
-            *people = AddOrDispose(new NativePeople(found, image->Width, image->Height, mask), HandleKind.People);
+            var timestamp = TimeSpan.FromTicks(timestampMicroseconds * TimeSpan.TicksPerMicrosecond);
+            EstimateInto(estimator, image, people, (e, mat) => e.EstimateFrame(mat, timestamp));
             return 0;
         }
         catch (Exception ex)

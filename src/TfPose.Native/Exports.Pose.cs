@@ -104,23 +104,32 @@ internal static unsafe partial class Exports
     {
         try
         {
-            Out(people, nameof(people));
-            var native = Handles.Get<NativeEstimator>(estimator, HandleKind.Estimator, nameof(estimator));
-            using var mat = Wrap(image, nameof(image));
-            List<Person> found;
-            Mat? mask;
-            lock (native.Gate)
-            {
-                found = native.Estimator.Estimate(mat);
-                mask = native.Estimator.LastSegmentation?.Clone();
-            }
-            *people = AddOrDispose(new NativePeople(found, image->Width, image->Height, mask), HandleKind.People);
+            EstimateInto(estimator, image, people, static (e, mat) => e.Estimate(mat));
             return 0;
         }
         catch (Exception ex)
         {
             return Status.FromException(ex);
         }
+    }
+
+    /// <summary>
+    /// Runs one estimate on the caller's pixels under the estimator's lock and hands the people (with a copy of the
+    /// mask, which the estimator overwrites on its next call) to C as a new handle.
+    /// </summary>
+    private static void EstimateInto(nint estimator, NativeImageView* image, nint* people, Func<PoseEstimator, Mat, List<Person>> estimate)
+    {
+        Out(people, nameof(people));
+        var native = Handles.Get<NativeEstimator>(estimator, HandleKind.Estimator, nameof(estimator));
+        using var mat = Wrap(image, nameof(image));
+        List<Person> found;
+        Mat? mask;
+        lock (native.Gate)
+        {
+            found = estimate(native.Estimator, mat);
+            mask = native.Estimator.LastSegmentation?.Clone();
+        }
+        *people = AddOrDispose(new NativePeople(found, image->Width, image->Height, mask), HandleKind.People);
     }
 
     /// <summary>Wraps caller pixels as a Mat header (no copy) after checking every field of the view.</summary>

@@ -304,12 +304,21 @@ public sealed class PoseEstimator : IDisposable
     {
         CheckImage(image);
         var region = Region(image, box);
-        using var whole = ToBgr(image);
-        using var bgr = new Mat(whole, region);
         if (video is null)
             pipeline.Reset();
-        using var continuous = bgr.IsContinuous() ? null : bgr.Clone();
-        var people = pipeline.Estimate(continuous ?? bgr, video);
+        List<Person> people;
+        if (box is null && image.Type() == MatType.CV_8UC3 && image.IsContinuous())
+        {
+            // The common case, a whole BGR frame, goes in as it is: no copy per frame.
+            people = pipeline.Estimate(image, video);
+        }
+        else
+        {
+            using var whole = ToBgr(image);
+            using var bgr = new Mat(whole, region);
+            using var continuous = bgr.IsContinuous() ? null : bgr.Clone();
+            people = pipeline.Estimate(continuous ?? bgr, video);
+        }
         if (region.X == 0 && region.Y == 0 && region.Width == image.Width && region.Height == image.Height)
             return people;
         return people.Select(p => Offset(p, region, image.Width, image.Height)).ToList();

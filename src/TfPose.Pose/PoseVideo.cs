@@ -108,29 +108,7 @@ public static class PoseVideo
         var buffers = Channel.CreateUnbounded<PoseOutput>();
         for (var i = 0; i < capacity + 2; i++) buffers.Writer.TryWrite(new PoseOutput());
 
-        var cancelled = false;
-
-        var reader = Task.Run(async () =>
-        {
-            try
-            {
-                for (var index = 0; ; index++)
-                {
-                    if (cancellationToken.IsCancellationRequested) { cancelled = true; break; }
-                    var frame = new Mat();
-                    if (!capture.Read(frame) || frame.Empty()) { frame.Dispose(); break; }
-                    PreparedImage prepared;
-                    try { prepared = estimator.Prepare(frame); }
-                    catch { frame.Dispose(); throw; }
-                    await decoded.Writer.WriteAsync((index, frame, prepared), CancellationToken.None).ConfigureAwait(false);
-                }
-                decoded.Writer.Complete();
-            }
-            catch (Exception e)
-            {
-                decoded.Writer.Complete(e);
-            }
-        }, CancellationToken.None);
+        var reader = ReadFramesAsync(capture, decoded.Writer, (index, frame) => (index, frame, estimator.Prepare(frame)), cancellationToken, CancellationToken.None);
 
         var inference = Task.Run(async () =>
         {
@@ -175,7 +153,7 @@ public static class PoseVideo
             writer?.Release();
             writer?.Dispose();
         }
-        await reader.ConfigureAwait(false);
+        var cancelled = await reader.ConfigureAwait(false);
         await inference.ConfigureAwait(false);
         return new PoseVideoResult(done, people, stopwatch.Elapsed, cancelled);
     }
@@ -190,29 +168,10 @@ public static class PoseVideo
         var capacity = Math.Max(1, options.QueueCapacity);
         var frames = Channel.CreateBounded<(int Index, Mat Frame)>(capacity);
         var estimated = Channel.CreateBounded<(int Index, Mat Frame, List<Person> People)>(capacity);
-        var cancelled = false;
         // Stops the reader and the estimator when a later stage fails, so none waits on a queue nobody reads.
         using var stop = new CancellationTokenSource();
-        var reader = Task.Run(async () =>
-        {
-            try
-            {
-                for (var index = 0; ; index++)
-                {
-                    if (cancellationToken.IsCancellationRequested) { cancelled = true; break; }
-                    var frame = new Mat();
-                    if (!capture.Read(frame) || frame.Empty()) { frame.Dispose(); break; }
-                    try { await frames.Writer.WriteAsync((index, frame), stop.Token).ConfigureAwait(false); }
-                    catch { frame.Dispose(); throw; }
-                }
-                frames.Writer.Complete();
-            }
-            catch (Exception e)
-            {
-                frames.Writer.Complete(e);
-            }
-        }, CancellationToken.None);
-        var estimator = Task.Run(async () =>
+        var reader = ReadFramesAsync(capture, frames.Writer, (index, frame) => (index, frame), cancellationToken, stop.Token);
+        var estimatorTask = Task.Run(async () =>
         {
             try
             {
@@ -245,10 +204,38 @@ public static class PoseVideo
             // Both complete their channels themselves, with or without an error; then nothing is left in flight.
             await reader.ConfigureAwait(false);
             while (frames.Reader.TryRead(out var left)) left.Frame.Dispose();
-            await estimator.ConfigureAwait(false);
+            await estimatorTask.ConfigureAwait(false);
             while (frames.Reader.TryRead(out var left)) left.Frame.Dispose();
             while (estimated.Reader.TryRead(out var left)) left.Frame.Dispose();
         }
-        return cancelled;
+        return await reader.ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// Reads frames in order into a bounded queue, each turned into an item first, until the video ends or
+    /// <paramref name="cancel"/> is requested; completes the queue either way (with the error, if one). Writes give up
+    /// when <paramref name="stop"/> is requested (a later stage failed). Returns whether the caller cancelled.
+    /// </summary>
+    private static Task<bool> ReadFramesAsync<T>(VideoCapture capture, ChannelWriter<T> queue, Func<int, Mat, T> item,
+        CancellationToken cancel, CancellationToken stop) => Task.Run(async () =>
+    {
+        var cancelled = false;
+        try
+        {
+            for (var index = 0; ; index++)
+            {
+                if (cancel.IsCancellationRequested) { cancelled = true; break; }
+                var frame = new Mat();
+                if (!capture.Read(frame) || frame.Empty()) { frame.Dispose(); break; }
+                try { await queue.WriteAsync(item(index, frame), stop).ConfigureAwait(false); }
+                catch { frame.Dispose(); throw; }
+            }
+            queue.Complete();
+        }
+        catch (Exception e)
+        {
+            queue.Complete(e);
+        }
+        return cancelled;
+    }, CancellationToken.None);
 }

@@ -34,6 +34,7 @@ public sealed class MoveNetPipeline : IPosePipeline
     private readonly Mat _warped = new();
     private int[] _pixels = [];
     private GraphTensor? _tensor;
+    private readonly Dictionary<string, GraphTensor> _feeds = new(1);
     private long[] _tensorShape = [];
     private CropRegion? _crop;
     private StageClock _clock;
@@ -225,6 +226,7 @@ public sealed class MoveNetPipeline : IPosePipeline
             _pixels = new int[count];
             _tensorShape = shape.ToArray();
             _tensor = GraphTensor.FromArray(_pixels, _tensorShape);
+            _feeds[_input] = _tensor;
         }
         // The warped Mat is continuous (created here at this size): one pass turns BGR bytes into RGB int32.
         var src = bgr.AsSpan<byte>();
@@ -236,7 +238,7 @@ public sealed class MoveNetPipeline : IPosePipeline
             dst[p + 2] = src[p];
         }
         _clock.Preprocessed();
-        using var results = _session.Run(new Dictionary<string, GraphTensor>(1) { [_input] = _tensor }, _fetch);
+        using var results = _session.Run(_feeds, _fetch);
         var output = results[0].ToArray<float>();
         _clock.Inferred();
         return output;
