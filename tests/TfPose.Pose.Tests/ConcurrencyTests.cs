@@ -25,6 +25,7 @@ public class ConcurrencyTests(ITestOutputHelper output)
     public static TheoryData<string, PoseModelKind> Kinds => new()
     {
         { "openpose-mobilenet-v2-small", PoseModelKind.OpenPose },
+        { "openpose-mobilenet-v2-small, 2 scales", PoseModelKind.OpenPose },
         { "posenet-mobilenet-v1-050", PoseModelKind.PoseNet },
         { "cpm-mobile", PoseModelKind.Heatmap },
         { "hourglass-mobile", PoseModelKind.Heatmap },
@@ -36,6 +37,10 @@ public class ConcurrencyTests(ITestOutputHelper output)
     private static PoseEstimator Create(string model) => model switch
     {
         "openpose-mobilenet-v2-small" => new PoseEstimator(SharedData.Model(model, "graph_opt.pb")),
+        // Averaging scales runs the network again into a second buffer, rented per call like the first (at half the
+        // default size, since it runs the network twice per call).
+        "openpose-mobilenet-v2-small, 2 scales" => new PoseEstimator(SharedData.Model("openpose-mobilenet-v2-small", "graph_opt.pb"),
+            new PoseEstimatorOptions { ScaleNumber = 2, Width = 216, Height = 184 }),
         // With the segmentation mask, so that each call's own mask (PoseEstimateDetails) is checked too.
         "blazepose-lite" => new PoseEstimator(Tfjs(model), new PoseEstimatorOptions { Segmentation = true }),
         "movenet-lightning" or "movenet-multipose" => new PoseEstimator(Tfjs(model)),
