@@ -17,8 +17,10 @@
  *  - Options structs start with struct_size (set it to sizeof the struct, or use the *_INIT macro);
  *    a newer library reads only the fields an older caller knew about.
  *  - Handles are safe to use from several threads, but one handle must not be freed while another
- *    thread is still using it. tfpose_session_run may run concurrently on one session; one estimator
- *    runs one tfpose_estimate at a time (calls on it are serialised).
+ *    thread is still using it. tfpose_session_run may run concurrently on one session, and so may
+ *    tfpose_estimate on one estimator (each call has buffers of its own; the networks are shared).
+ *    Video calls on one estimator (tfpose_estimate_frame, tfpose_estimator_reset_video) are serialised:
+ *    frames carry state from one to the next, so give each video stream its own estimator.
  */
 #ifndef TFPOSE_H
 #define TFPOSE_H

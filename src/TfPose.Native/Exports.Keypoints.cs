@@ -30,7 +30,7 @@ internal static unsafe partial class Exports
         try
         {
             var timestamp = TimeSpan.FromTicks(timestampMicroseconds * TimeSpan.TicksPerMicrosecond);
-            EstimateInto(estimator, image, people, (e, mat) => e.EstimateFrame(mat, timestamp));
+            EstimateInto(estimator, image, people, sequential: true, (e, mat, details) => e.EstimateFrame(mat, timestamp, details));
             return 0;
         }
         catch (Exception ex)
@@ -45,7 +45,7 @@ internal static unsafe partial class Exports
         try
         {
             var native = Handles.Get<NativeEstimator>(estimator, HandleKind.Estimator, nameof(estimator));
-            lock (native.Gate)
+            lock (native.VideoGate)
                 native.Estimator.ResetVideo();
             return 0;
         }

@@ -104,7 +104,7 @@ internal static unsafe partial class Exports
     {
         try
         {
-            EstimateInto(estimator, image, people, static (e, mat) => e.Estimate(mat));
+            EstimateInto(estimator, image, people, sequential: false, static (e, mat, details) => e.Estimate(mat, null, details));
             return 0;
         }
         catch (Exception ex)
@@ -114,22 +114,28 @@ internal static unsafe partial class Exports
     }
 
     /// <summary>
-    /// Runs one estimate on the caller's pixels under the estimator's lock and hands the people (with a copy of the
-    /// mask, which the estimator overwrites on its next call) to C as a new handle.
+    /// Runs one estimate on the caller's pixels and hands the people (with this call's own mask) to C as a new handle.
+    /// Still images run in parallel (the estimator is thread-safe); <paramref name="sequential"/> calls (video frames, whose
+    /// state goes from one to the next) take the estimator's video lock, so C threads queue rather than fail.
     /// </summary>
-    private static void EstimateInto(nint estimator, NativeImageView* image, nint* people, Func<PoseEstimator, Mat, List<Person>> estimate)
+    private static void EstimateInto(nint estimator, NativeImageView* image, nint* people, bool sequential,
+        Func<PoseEstimator, Mat, PoseEstimateDetails, List<Person>> estimate)
     {
         Out(people, nameof(people));
         var native = Handles.Get<NativeEstimator>(estimator, HandleKind.Estimator, nameof(estimator));
         using var mat = Wrap(image, nameof(image));
+        using var details = new PoseEstimateDetails();
         List<Person> found;
-        Mat? mask;
-        lock (native.Gate)
+        if (sequential)
         {
-            found = estimate(native.Estimator, mat);
-            mask = native.Estimator.LastSegmentation?.Clone();
+            lock (native.VideoGate)
+                found = estimate(native.Estimator, mat, details);
         }
-        *people = AddOrDispose(new NativePeople(found, image->Width, image->Height, mask), HandleKind.People);
+        else
+        {
+            found = estimate(native.Estimator, mat, details);
+        }
+        *people = AddOrDispose(new NativePeople(found, image->Width, image->Height, details.DetachSegmentation()), HandleKind.People);
     }
 
     /// <summary>Wraps caller pixels as a Mat header (no copy) after checking every field of the view.</summary>

@@ -88,17 +88,19 @@ internal sealed class NativeResults(GraphResults results) : IDisposable
     public void Dispose() => Results.Dispose();
 }
 
-/// <summary>A pose estimator; <see cref="PoseEstimator.Estimate"/> reuses buffers, so calls are serialised.</summary>
+/// <summary>
+/// A pose estimator. Still-image calls run concurrently (<see cref="PoseEstimator"/> is thread-safe for them); video
+/// calls take <see cref="VideoGate"/>, since the estimator rejects overlapping video calls and C callers expect to queue.
+/// </summary>
 internal sealed class NativeEstimator(PoseEstimator estimator) : IDisposable
 {
     public PoseEstimator Estimator { get; } = estimator;
 
-    public Lock Gate { get; } = new();
+    public Lock VideoGate { get; } = new();
 
-    public void Dispose()
-    {
-        lock (Gate) Estimator.Dispose();
-    }
+    // The estimator waits for calls still running on other threads, so a free racing an estimate cannot pull the
+    // networks from under it; a call that starts after it fails with an error status.
+    public void Dispose() => Estimator.Dispose();
 }
 
 /// <summary>The people found in one image.</summary>

@@ -6,6 +6,7 @@ namespace TfPose.Pose;
 /// A model that goes from image to people in one step because its pre-processing depends on what it found in the
 /// previous frame (MoveNet's crop region, BlazePose's region of interest), so it cannot run in separate stages.
 /// </summary>
+/// <remarks>An instance reuses its buffers from call to call, so it is one thread's at a time; see <see cref="Share"/>.</remarks>
 internal interface IPosePipeline : IDisposable
 {
     /// <summary>
@@ -20,6 +21,17 @@ internal interface IPosePipeline : IDisposable
 
     /// <summary>Where the last <see cref="Estimate"/> spent its time.</summary>
     PoseTimings LastTimings { get; }
+
+    /// <summary>The last image's person mask (owned by the pipeline, overwritten by its next call), for models that give one.</summary>
+    OpenCvSharp.Mat? Segmentation => null;
+
+    /// <summary>
+    /// Another instance on the same networks, with buffers and carried state of its own, so that the two may run at once
+    /// (an instance is one thread's at a time). The networks stay this instance's to dispose: dispose the shares first.
+    /// <paramref name="video"/>: the share will run video frames (BlazePose's gets the temporal filter; a still-image
+    /// share must not have it, since every still image resets it).
+    /// </summary>
+    IPosePipeline Share(bool video);
 }
 
 /// <summary>

@@ -107,21 +107,57 @@ public sealed class PreparedImage : IDisposable
 /// </code>
 /// </example>
 /// <remarks>
-/// <see cref="Estimate"/> is the simple path. The three stages it runs — <see cref="Prepare"/>,
-/// <see cref="Infer"/> and <see cref="Decode"/> — each own their buffers, so a video pipeline may run
-/// them on three threads at once; a single stage must not be called concurrently with itself.
+/// <para>
+/// <see cref="Estimate(Mat, Rect?)"/> is the simple path; the three stages it runs are <see cref="Prepare"/>,
+/// <see cref="Infer"/> and <see cref="Decode"/>.
+/// </para>
+/// <para>
+/// Threads: <see cref="Estimate(Mat, Rect?)"/> and the three stages may be called from any number of threads at once on
+/// one estimator (a server, a parallel folder run). The networks are shared (runtime sessions are thread-safe); each
+/// call rents its own decoder and buffers from a pool that grows to the most calls ever in flight at once and then
+/// allocates nothing more. A network given to the constructor must itself allow concurrent
+/// <see cref="IPoseNetwork.Run"/> calls for this to hold.
+/// </para>
+/// <para>
+/// Video is sequential by nature: <see cref="EstimateFrame(Mat, TimeSpan)"/>, <see cref="Track"/> and
+/// <see cref="ResetVideo"/> carry state (crop, tracks, filters) from one frame to the next, so they take one call at a
+/// time, and one that overlaps another throws <see cref="InvalidOperationException"/> instead of mixing two streams
+/// into one state. They may overlap still-image calls, which never touch the video state.
+/// </para>
+/// <para>
+/// <see cref="LastOutput"/>, <see cref="LastTimings"/>, <see cref="LastSegmentation"/> and the per-decode state of
+/// <see cref="Decoder"/> describe the last call to finish. That is well defined only while calls do not overlap: under
+/// concurrent calls they may belong to another thread's call and change while being read. A thread sharing the estimator
+/// takes them from its own call instead: <see cref="Estimate(Mat, Rect?, PoseEstimateDetails)"/> for timings and mask,
+/// the stages with its own <see cref="PoseOutput"/> for the network's maps.
+/// </para>
+/// <para><see cref="Dispose"/> waits for calls still running on other threads; later calls throw <see cref="ObjectDisposedException"/>.</para>
 /// </remarks>
 public sealed class PoseEstimator : IDisposable
 {
     private readonly IPoseNetwork? _network;
-    private readonly IPosePipeline? _pipeline;
+    private readonly IPosePipeline? _pipeline; // the first pipeline: it owns the networks its shares run on
     private readonly bool _ownsNetwork;
-    private readonly IPoseDecoder? _decoder;
+    private readonly WorkerPool<StagedWorker>? _staged;
+    private readonly WorkerPool<IPosePipeline>? _stills;
+    private IPosePipeline? _video; // made on the first frame: video state must not be disturbed by still images
+    private StagedWorker? _lastStaged;
+    private IPosePipeline? _lastPipeline;
+    private readonly PoseOutput _noOutput = new();
     private readonly Tracking.PoseTracker? _tracker;
     private readonly Tracking.PoseSmoother _smoother;
-    private readonly PoseOutput _scaleOutput = new();
-    private readonly PoseOutput _estimateOutput = new();
     private readonly float[] _scales;
+    private int _inFlight, _disposed, _videoBusy;
+
+    /// <summary>What one staged call needs to itself: the decoder's work buffers and the network's output.</summary>
+    private sealed class StagedWorker(IPoseDecoder decoder)
+    {
+        public IPoseDecoder Decoder { get; } = decoder;
+
+        public PoseOutput Output { get; } = new();
+
+        public PoseOutput ScaleOutput { get; } = new();
+    }
 
     /// <summary>Loads a frozen graph (.pb) or TensorFlow.js graph model (model.json) and prepares the runtime session.</summary>
     public PoseEstimator(string modelPath, PoseEstimatorOptions? options = null)
@@ -161,13 +197,11 @@ public sealed class PoseEstimator : IDisposable
             _scales = Enumerable.Range(0, Options.ScaleNumber).Select(i => 1f - i * Options.ScaleGap).ToArray();
             if (model.RunsAsPipeline != (pipeline is not null))
                 throw new ArgumentException($"A {model.Kind} model runs {(model.RunsAsPipeline ? "as one step per image" : "as a network with a decoder")}; the estimator was given the other.");
-            _decoder = model.Kind switch
+            if (!model.RunsAsPipeline)
             {
-                _ when model.RunsAsPipeline => null,
-                PoseModelKind.OpenPose => new PafDecoder(model, Options.Decoder),
-                PoseModelKind.PoseNet => new PoseNetDecoder(model, Options.PoseNet),
-                _ => new HeatmapDecoder(model, Options.Heatmap),
-            };
+                _lastStaged = new StagedWorker(CreateDecoder());
+                _staged = new WorkerPool<StagedWorker>(_lastStaged, () => new StagedWorker(CreateDecoder()));
+            }
         }
         catch
         {
@@ -180,10 +214,22 @@ public sealed class PoseEstimator : IDisposable
         }
         _network = network;
         _pipeline = pipeline;
+        if (pipeline is not null)
+        {
+            _lastPipeline = pipeline;
+            _stills = new WorkerPool<IPosePipeline>(pipeline, () => pipeline.Share(video: false));
+        }
         _ownsNetwork = ownsNetwork;
         _tracker = model.MultiPerson && Options.Tracker is { } tracking ? new Tracking.PoseTracker(tracking) : null;
         _smoother = new Tracking.PoseSmoother(Options.Smoothing ?? (model.Kind == PoseModelKind.BlazePose ? Tracking.SmoothingOptions.BlazePose : Tracking.SmoothingOptions.MoveNet));
     }
+
+    private IPoseDecoder CreateDecoder() => Model.Kind switch
+    {
+        PoseModelKind.OpenPose => new PafDecoder(Model, Options.Decoder),
+        PoseModelKind.PoseNet => new PoseNetDecoder(Model, Options.PoseNet),
+        _ => new HeatmapDecoder(Model, Options.Heatmap),
+    };
 
     private static (IPoseNetwork?, IPosePipeline?, PoseEstimatorOptions) Load(string modelPath, PoseEstimatorOptions options)
     {
@@ -201,13 +247,13 @@ public sealed class PoseEstimator : IDisposable
         return model.Kind switch
         {
             PoseModelKind.MoveNet or PoseModelKind.MoveNetMultiPose => (null, new MoveNet.MoveNetPipeline(graph, options.MoveNet, session), resolved),
+            // The filter is the video share's alone: every still image resets a pipeline's filter.
             PoseModelKind.BlazePose => (null, new BlazePose.BlazePoseAdapter(new BlazePose.BlazePosePipeline(FindDetector(modelPath, options), modelPath, new BlazePose.BlazePoseOptions
             {
                 IntraOpThreads = options.IntraOpThreads,
                 SpinWait = options.SpinWait,
                 EnableSegmentation = options.Segmentation,
-                Filter = options.Smoothing is { Enabled: false } ? null : new Tracking.BlazePoseSmoothing(options.Smoothing),
-            })), resolved),
+            }), options.Smoothing is { Enabled: false } ? null : new Tracking.BlazePoseSmoothing(options.Smoothing)), resolved),
             _ => (new GraphPoseNetwork(graph, modelPath, model, session), null, resolved),
         };
     }
@@ -227,12 +273,16 @@ public sealed class PoseEstimator : IDisposable
 
     /// <summary>
     /// The person segmentation mask of the last image or frame (CV_32FC1, the image's size, 0..1), for models that
-    /// give one (BlazePose); null otherwise. Owned by the estimator and overwritten by the next call.
+    /// give one (BlazePose); null otherwise. Owned by the estimator and overwritten by a later call; with calls on
+    /// several threads, use <see cref="PoseEstimateDetails.Segmentation"/> (see the class remarks).
     /// </summary>
-    public Mat? LastSegmentation => (_pipeline as BlazePose.BlazePoseAdapter)?.Segmentation;
+    public Mat? LastSegmentation => Volatile.Read(ref _lastPipeline)?.Segmentation;
 
-    /// <summary>For models that run as one step (MoveNet, BlazePose): where the last estimate spent its time; null for staged models, whose stages the caller times.</summary>
-    public PoseTimings? LastTimings => _pipeline?.LastTimings;
+    /// <summary>
+    /// For models that run as one step (MoveNet, BlazePose): where the last estimate spent its time; null for staged
+    /// models, whose stages the caller times. With calls on several threads, use <see cref="PoseEstimateDetails.Timings"/>.
+    /// </summary>
+    public PoseTimings? LastTimings => Volatile.Read(ref _lastPipeline)?.LastTimings;
 
     private InvalidOperationException NotStaged(string stage) =>
         new($"{Model.Name} ({Model.Kind}) runs as one step per image (its crop follows the previous frame); call Estimate or EstimateFrame, not {stage}.");
@@ -249,58 +299,178 @@ public sealed class PoseEstimator : IDisposable
     public int Height { get; }
 
     /// <summary>
-    /// The decoder of <see cref="Estimate"/>/<see cref="Decode"/>: a <see cref="PafDecoder"/> (whose peaks and
-    /// grid describe the last decode), <see cref="PoseNetDecoder"/> or <see cref="HeatmapDecoder"/>.
+    /// The decoder of <see cref="Estimate(Mat, Rect?)"/>/<see cref="Decode"/>: a <see cref="PafDecoder"/> (whose peaks
+    /// and grid describe the last decode), <see cref="PoseNetDecoder"/> or <see cref="HeatmapDecoder"/>. Each concurrent
+    /// call decodes with a decoder of its own; this is the one of the last call to finish (see the class remarks).
     /// </summary>
-    public IPoseDecoder Decoder => _decoder ?? throw NotStaged(nameof(Decoder));
+    public IPoseDecoder Decoder => Volatile.Read(ref _lastStaged)?.Decoder ?? throw NotStaged(nameof(Decoder));
 
     /// <summary>
     /// Estimates the poses of everyone in a BGR image (8-bit, 1, 3 or 4 channels), or only inside
-    /// <paramref name="box"/> (a person box for single-person models; clipped to the image).
+    /// <paramref name="box"/> (a person box for single-person models; clipped to the image). Safe to call from several
+    /// threads at once.
     /// </summary>
-    public List<Person> Estimate(Mat image, Rect? box = null)
+    public List<Person> Estimate(Mat image, Rect? box = null) => EstimateStill(image, box, null);
+
+    /// <summary>
+    /// <see cref="Estimate(Mat, Rect?)"/> that also fills <paramref name="details"/> with this call's timings and mask:
+    /// what <see cref="LastTimings"/> and <see cref="LastSegmentation"/> show, but this call's even when other threads
+    /// share the estimator.
+    /// </summary>
+    public List<Person> Estimate(Mat image, Rect? box, PoseEstimateDetails details)
     {
-        if (_pipeline is not null)
-            return EstimateWithPipeline(_pipeline, image, box, video: null);
-        using var prepared = Prepare(image, box);
-        Infer(prepared, _estimateOutput);
-        return Decode(_estimateOutput, prepared.Mapping);
+        ArgumentNullException.ThrowIfNull(details);
+        return EstimateStill(image, box, details);
+    }
+
+    private List<Person> EstimateStill(Mat image, Rect? box, PoseEstimateDetails? details)
+    {
+        Enter();
+        try
+        {
+            if (_stills is not null)
+            {
+                var pipeline = _stills.Rent();
+                try
+                {
+                    var found = RunPipeline(pipeline, image, box, video: null);
+                    details?.Capture(pipeline.LastTimings, pipeline.Segmentation);
+                    Volatile.Write(ref _lastPipeline, pipeline);
+                    return found;
+                }
+                finally
+                {
+                    _stills.Return(pipeline);
+                }
+            }
+            using var prepared = Prepare(image, box);
+            var worker = _staged!.Rent();
+            try
+            {
+                Infer(prepared, worker.Output, worker.ScaleOutput);
+                var people = worker.Decoder.Decode(worker.Output, prepared.Mapping);
+                details?.Clear();
+                Volatile.Write(ref _lastStaged, worker);
+                return people;
+            }
+            finally
+            {
+                _staged.Return(worker);
+            }
+        }
+        finally
+        {
+            Exit();
+        }
     }
 
     /// <summary>
     /// One frame of a video: single-person models look where the person was in the previous frame (MoveNet's crop,
     /// BlazePose's region of interest), people of multi-person models get track ids (<see cref="Person.TrackId"/>), and
     /// keypoints are smoothed over time (<see cref="PoseEstimatorOptions.Smoothing"/>). Frames must come in order with
-    /// increasing timestamps; <see cref="ResetVideo"/> before another video.
+    /// increasing timestamps; <see cref="ResetVideo"/> before another video. One frame at a time: a call that overlaps
+    /// another video call on this estimator throws <see cref="InvalidOperationException"/>; one estimator per video.
     /// </summary>
-    public List<Person> EstimateFrame(Mat frame, TimeSpan timestamp)
+    public List<Person> EstimateFrame(Mat frame, TimeSpan timestamp) => EstimateFrame(frame, timestamp, null);
+
+    /// <summary><see cref="EstimateFrame(Mat, TimeSpan)"/> that also fills <paramref name="details"/> with this frame's timings and mask.</summary>
+    public List<Person> EstimateFrame(Mat frame, TimeSpan timestamp, PoseEstimateDetails? details)
     {
-        if (_pipeline is not null && !Model.MultiPerson)
-            return EstimateWithPipeline(_pipeline, frame, null, new VideoStep(timestamp, _smoother));
-        var people = _pipeline is not null ? EstimateWithPipeline(_pipeline, frame, null, new VideoStep(timestamp, null)) : Estimate(frame);
-        return [.. Track(people, timestamp)];
+        EnterVideo(nameof(EstimateFrame));
+        try
+        {
+            if (_pipeline is null)
+                return [.. TrackFrame(EstimateStill(frame, null, details), timestamp)];
+            Enter();
+            try
+            {
+                var video = _video ??= _pipeline.Share(video: true);
+                List<Person> people = Model.MultiPerson
+                    ? [.. TrackFrame(RunPipeline(video, frame, null, new VideoStep(timestamp, null)), timestamp)]
+                    : RunPipeline(video, frame, null, new VideoStep(timestamp, _smoother));
+                details?.Capture(video.LastTimings, video.Segmentation);
+                Volatile.Write(ref _lastPipeline, video);
+                return people;
+            }
+            finally
+            {
+                Exit();
+            }
+        }
+        finally
+        {
+            ExitVideo();
+        }
     }
 
     /// <summary>
     /// Tracks and smooths one frame's people from the staged path (<see cref="Prepare"/>, <see cref="Infer"/>,
-    /// <see cref="Decode"/>): ids for multi-person models, then smoothing. Call once per frame, in order.
+    /// <see cref="Decode"/>): ids for multi-person models, then smoothing. Call once per frame, in order, one at a time
+    /// (as <see cref="EstimateFrame(Mat, TimeSpan)"/>).
     /// </summary>
     public IReadOnlyList<Person> Track(IReadOnlyList<Person> people, TimeSpan timestamp)
     {
         ArgumentNullException.ThrowIfNull(people);
+        EnterVideo(nameof(Track));
+        try
+        {
+            return TrackFrame(people, timestamp);
+        }
+        finally
+        {
+            ExitVideo();
+        }
+    }
+
+    private IReadOnlyList<Person> TrackFrame(IReadOnlyList<Person> people, TimeSpan timestamp)
+    {
         _tracker?.Update(people, timestamp);
         return _smoother.Smooth(people, timestamp, _tracker);
     }
 
-    /// <summary>Forgets everything carried between video frames (crop, tracks, filters).</summary>
+    /// <summary>Forgets everything carried between video frames (crop, tracks, filters). Not while a frame is being estimated.</summary>
     public void ResetVideo()
     {
-        _pipeline?.Reset();
-        _tracker?.Reset();
-        _smoother.Reset();
+        EnterVideo(nameof(ResetVideo));
+        try
+        {
+            _video?.Reset();
+            _tracker?.Reset();
+            _smoother.Reset();
+        }
+        finally
+        {
+            ExitVideo();
+        }
     }
 
-    private static List<Person> EstimateWithPipeline(IPosePipeline pipeline, Mat image, Rect? box, VideoStep? video)
+    /// <summary>Counts a call that uses the networks, so that <see cref="Dispose"/> can wait for it.</summary>
+    private void Enter()
+    {
+        Interlocked.Increment(ref _inFlight);
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            Interlocked.Decrement(ref _inFlight);
+            throw new ObjectDisposedException(nameof(PoseEstimator));
+        }
+    }
+
+    private void Exit() => Interlocked.Decrement(ref _inFlight);
+
+    // Failing is kinder than serialising: two threads feeding one video state interleave two streams' frames, which
+    // no lock can put in order, so the tracks and filters would be silently wrong.
+    private void EnterVideo(string call)
+    {
+        if (Interlocked.CompareExchange(ref _videoBusy, 1, 0) != 0)
+            throw new InvalidOperationException(
+                $"{call} overlapped another EstimateFrame, Track or ResetVideo call on this estimator. Video state (crop, tracks, filters) " +
+                "goes from one frame to the next, so these calls take one frame at a time, in order: give each video its own estimator " +
+                "(Estimate may be shared between threads).");
+    }
+
+    private void ExitVideo() => Volatile.Write(ref _videoBusy, 0);
+
+    private static List<Person> RunPipeline(IPosePipeline pipeline, Mat image, Rect? box, VideoStep? video)
     {
         CheckImage(image);
         var region = Region(image, box);
@@ -333,8 +503,11 @@ public sealed class PoseEstimator : IDisposable
             TrackId = p.TrackId,
         };
 
-    /// <summary>Output of the last <see cref="Estimate"/> call (for visualising heatmaps and PAFs).</summary>
-    public PoseOutput LastOutput => _estimateOutput;
+    /// <summary>
+    /// Output of the last <see cref="Estimate(Mat, Rect?)"/> call (for visualising heatmaps and PAFs); empty for models
+    /// that run as one step. With calls on several threads, run the stages with a <see cref="PoseOutput"/> of your own.
+    /// </summary>
+    public PoseOutput LastOutput => Volatile.Read(ref _lastStaged)?.Output ?? _noOutput;
 
     /// <summary>
     /// Stage 1: crop to <paramref name="box"/> if given, resize (or letterbox) and convert to the network's
@@ -432,19 +605,48 @@ public sealed class PoseEstimator : IDisposable
     public void Infer(PreparedImage input, PoseOutput output)
     {
         ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(output);
         if (_network is null)
             throw NotStaged(nameof(Infer));
-        _network.Run(input.Inputs[0], output);
+        Enter();
+        try
+        {
+            if (input.Inputs.Count == 1)
+            {
+                Infer(input, output, scaleOutput: null);
+                return;
+            }
+            var worker = _staged!.Rent();
+            try
+            {
+                Infer(input, output, worker.ScaleOutput);
+            }
+            finally
+            {
+                _staged.Return(worker);
+            }
+        }
+        finally
+        {
+            Exit();
+        }
+    }
+
+    private void Infer(PreparedImage input, PoseOutput output, PoseOutput? scaleOutput)
+    {
+        var network = _network!;
+        network.Run(input.Inputs[0], output);
         CheckOutput(output, input.Inputs[0]);
         if (input.Inputs.Count == 1) return;
+        ArgumentNullException.ThrowIfNull(scaleOutput);
 
         // Multi-scale: bring every scale's output onto the base grid and average (as OpenPose does).
         var baseData = output.Reset(output.Height, output.Width, output.Channels);
         for (var i = 1; i < input.Inputs.Count; i++)
         {
-            _network.Run(input.Inputs[i], _scaleOutput);
-            CheckOutput(_scaleOutput, input.Inputs[i]);
-            AddResized(_scaleOutput, baseData, output.Height, output.Width, output.Channels);
+            network.Run(input.Inputs[i], scaleOutput);
+            CheckOutput(scaleOutput, input.Inputs[i]);
+            AddResized(scaleOutput, baseData, output.Height, output.Width, output.Channels);
         }
         var inv = 1f / input.Inputs.Count;
         for (var i = 0; i < baseData.Length; i++) baseData[i] *= inv;
@@ -487,10 +689,34 @@ public sealed class PoseEstimator : IDisposable
     }
 
     /// <summary>Stage 3: turns network output into people in image pixels.</summary>
-    public List<Person> Decode(PoseOutput output, ImageMapping mapping) => (_decoder ?? throw NotStaged(nameof(Decode))).Decode(output, mapping);
+    public List<Person> Decode(PoseOutput output, ImageMapping mapping)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        var staged = _staged ?? throw NotStaged(nameof(Decode));
+        var worker = staged.Rent();
+        try
+        {
+            var people = worker.Decoder.Decode(output, mapping);
+            Volatile.Write(ref _lastStaged, worker);
+            return people;
+        }
+        finally
+        {
+            staged.Return(worker);
+        }
+    }
 
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
+        // Calls already running on other threads still use the networks: they finish first (later ones fail in Enter).
+        SpinWait.SpinUntil(() => Volatile.Read(ref _inFlight) == 0);
+        // Shares run on the first pipeline's networks, so they go before it.
+        foreach (var share in _stills?.All ?? [])
+            if (!ReferenceEquals(share, _pipeline))
+                share.Dispose();
+        _video?.Dispose();
         if (!_ownsNetwork)
             return;
         _network?.Dispose();

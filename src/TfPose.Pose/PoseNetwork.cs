@@ -27,6 +27,10 @@ public sealed class PoseOutput
 /// Something that runs a pose network: the graph runtime in production, or another engine (tests
 /// use OpenCV DNN as an independent reference).
 /// </summary>
+/// <remarks>
+/// A <see cref="PoseEstimator"/> shared between threads calls <see cref="Run"/> from all of them at once, each call with
+/// its own input and output; an engine that cannot run concurrently must serialise itself. <see cref="GraphPoseNetwork"/> can.
+/// </remarks>
 public interface IPoseNetwork : IDisposable
 {
     /// <summary>Runs one preprocessed input (continuous CV_32FC3, H×W) and fills <paramref name="output"/> (NHWC).</summary>
@@ -34,7 +38,7 @@ public interface IPoseNetwork : IDisposable
 }
 
 /// <summary>Turns one network output into people (one implementation per <see cref="PoseModelKind"/>).</summary>
-/// <remarks>Decoders reuse their work buffers between calls: one decoder per thread.</remarks>
+/// <remarks>Decoders reuse their work buffers between calls: one decoder per thread (a shared <see cref="PoseEstimator"/> keeps one per concurrent call).</remarks>
 public interface IPoseDecoder
 {
     /// <summary>Decodes <paramref name="output"/> (the model's channels, concatenated) into people in image pixels.</summary>

@@ -15,6 +15,7 @@ internal sealed class OpenCvDnnNetwork : IPoseNetwork
 {
     private static readonly object FoldLock = new();
     private readonly Net _net;
+    private readonly Lock _runLock = new();
     private readonly int _width, _height;
     private readonly PoseModel _model;
     private readonly string[] _layers;
@@ -63,6 +64,13 @@ internal sealed class OpenCvDnnNetwork : IPoseNetwork
     {
         if (input.Cols != _width || input.Rows != _height)
             throw new ArgumentException($"This reference network was built for {_width}x{_height}, got {input.Cols}x{input.Rows}.");
+        // A Net holds its input and layer buffers: calls from estimators shared between threads take turns.
+        lock (_runLock)
+            RunLocked(input, output);
+    }
+
+    private void RunLocked(Mat input, PoseOutput output)
+    {
         using var blob = CvDnn.BlobFromImage(input, 1.0, new Size(_width, _height), new Scalar(0, 0, 0), swapRB: false, crop: false);
         _net.SetInput(blob);
         var names = _layers;

@@ -2,8 +2,11 @@ using OpenCvSharp;
 
 namespace TfPose.Pose.BlazePose;
 
-/// <summary>BlazePose's two stages as one of <see cref="PoseEstimator"/>'s pipelines; it keeps the last segmentation mask.</summary>
-internal sealed class BlazePoseAdapter(BlazePosePipeline pipeline) : IPosePipeline
+/// <summary>
+/// BlazePose's two stages as one of <see cref="PoseEstimator"/>'s pipelines; it keeps the last segmentation mask.
+/// <paramref name="videoFilter"/> goes to the share that runs video (<see cref="Share"/>): still images never use it.
+/// </summary>
+internal sealed class BlazePoseAdapter(BlazePosePipeline pipeline, IBlazePoseFilter? videoFilter = null) : IPosePipeline
 {
     /// <summary>The last image's person mask (CV_32FC1, image size, 0..1), owned here and overwritten by the next call.</summary>
     public Mat? Segmentation { get; private set; }
@@ -18,6 +21,8 @@ internal sealed class BlazePoseAdapter(BlazePosePipeline pipeline) : IPosePipeli
     public void Reset() => pipeline.Reset();
 
     public PoseTimings LastTimings => pipeline.LastTimings;
+
+    public IPosePipeline Share(bool video) => new BlazePoseAdapter(pipeline.Share(video ? videoFilter : null));
 
     public void Dispose() => pipeline.Dispose();
 }

@@ -12,6 +12,8 @@ internal sealed class DetectorModel : IDisposable
     public const int Size = BlazePoseDetectorDecoder.InputSize;
 
     private readonly GraphSession _session;
+    private readonly bool _ownsSession;
+    private readonly string _input;
     private readonly Dictionary<string, GraphTensor> _feeds;
     private readonly string[] _fetches;
     private readonly GraphTensor[] _outputs;
@@ -20,15 +22,14 @@ internal sealed class DetectorModel : IDisposable
     {
         var graph = TfGraph.Load(path);
         _session = new GraphSession(graph, options);
+        _ownsSession = true;
         try
         {
-            var input = _session.Inputs.Count == 1
+            _input = _session.Inputs.Count == 1
                 ? _session.Inputs[0].Name
                 : throw new InvalidDataException($"{path}: the BlazePose detector has one input; this graph has {_session.Inputs.Count}.");
-            var output = ModelOutputs.Find(graph, _session, path, "detector", [("person", [2254, 13])])[0];
-            _feeds = new Dictionary<string, GraphTensor> { [input] = GraphTensor.FromArray(Input, 1, Size, Size, 3) };
-            _fetches = [output];
-            _outputs = [GraphTensor.FromArray(Output, 1, Output.Length / BlazePoseDetectorDecoder.ValuesPerAnchor, BlazePoseDetectorDecoder.ValuesPerAnchor)];
+            _fetches = [ModelOutputs.Find(graph, _session, path, "detector", [("person", [2254, 13])])[0]];
+            (_feeds, _outputs) = Bind();
         }
         catch
         {
@@ -36,6 +37,21 @@ internal sealed class DetectorModel : IDisposable
             throw;
         }
     }
+
+    private DetectorModel(DetectorModel source)
+    {
+        _session = source._session;
+        _input = source._input;
+        _fetches = source._fetches;
+        (_feeds, _outputs) = Bind();
+    }
+
+    /// <summary>The same network (its session is thread-safe) with input and output arrays of its own; the session stays this one's.</summary>
+    public DetectorModel Share() => new(this);
+
+    private (Dictionary<string, GraphTensor>, GraphTensor[]) Bind() =>
+        (new Dictionary<string, GraphTensor> { [_input] = GraphTensor.FromArray(Input, 1, Size, Size, 3) },
+         [GraphTensor.FromArray(Output, 1, Output.Length / BlazePoseDetectorDecoder.ValuesPerAnchor, BlazePoseDetectorDecoder.ValuesPerAnchor)]);
 
     public float[] Input { get; } = new float[Size * Size * 3];
 
@@ -47,7 +63,8 @@ internal sealed class DetectorModel : IDisposable
     {
         foreach (var t in _feeds.Values) t.Dispose();
         foreach (var t in _outputs) t.Dispose();
-        _session.Dispose();
+        if (_ownsSession)
+            _session.Dispose();
     }
 }
 
@@ -62,6 +79,8 @@ internal sealed class LandmarkModel : IDisposable
     public const int HeatmapSize = 64;
 
     private readonly GraphSession _session;
+    private readonly bool _ownsSession;
+    private readonly string _input;
     private readonly Dictionary<string, GraphTensor> _feeds;
     private readonly string[] _fetches;
     private readonly GraphTensor[] _outputs;
@@ -70,9 +89,10 @@ internal sealed class LandmarkModel : IDisposable
     {
         var graph = TfGraph.Load(path);
         _session = new GraphSession(graph, options);
+        _ownsSession = true;
         try
         {
-            var input = _session.Inputs.Count == 1
+            _input = _session.Inputs.Count == 1
                 ? _session.Inputs[0].Name
                 : throw new InvalidDataException($"{path}: the BlazePose landmark model has one input; this graph has {_session.Inputs.Count}.");
             List<(string Key, int[] Shape)> wanted =
@@ -85,24 +105,40 @@ internal sealed class LandmarkModel : IDisposable
             if (segmentation)
                 wanted.Add(("activation_segmentation", [Size, Size, 1]));
             _fetches = [.. ModelOutputs.Find(graph, _session, path, "landmark model", wanted)];
-            _feeds = new Dictionary<string, GraphTensor> { [input] = GraphTensor.FromArray(Input, 1, Size, Size, 3) };
             Segmentation = segmentation ? new float[Size * Size] : null;
-            var outputs = new List<GraphTensor>
-            {
-                GraphTensor.FromArray(Landmarks, 1, Landmarks.Length),
-                GraphTensor.FromArray(PoseFlag, 1, 1),
-                GraphTensor.FromArray(Heatmap, 1, HeatmapSize, HeatmapSize, BlazePoseLandmarkDecoder.LandmarkCount),
-                GraphTensor.FromArray(World, 1, World.Length),
-            };
-            if (Segmentation is not null)
-                outputs.Add(GraphTensor.FromArray(Segmentation, 1, Size, Size, 1));
-            _outputs = [.. outputs];
+            (_feeds, _outputs) = Bind();
         }
         catch
         {
             _session.Dispose();
             throw;
         }
+    }
+
+    private LandmarkModel(LandmarkModel source)
+    {
+        _session = source._session;
+        _input = source._input;
+        _fetches = source._fetches;
+        Segmentation = source.Segmentation is null ? null : new float[Size * Size];
+        (_feeds, _outputs) = Bind();
+    }
+
+    /// <summary>The same network (its session is thread-safe) with input and output arrays of its own; the session stays this one's.</summary>
+    public LandmarkModel Share() => new(this);
+
+    private (Dictionary<string, GraphTensor>, GraphTensor[]) Bind()
+    {
+        var outputs = new List<GraphTensor>
+        {
+            GraphTensor.FromArray(Landmarks, 1, Landmarks.Length),
+            GraphTensor.FromArray(PoseFlag, 1, 1),
+            GraphTensor.FromArray(Heatmap, 1, HeatmapSize, HeatmapSize, BlazePoseLandmarkDecoder.LandmarkCount),
+            GraphTensor.FromArray(World, 1, World.Length),
+        };
+        if (Segmentation is not null)
+            outputs.Add(GraphTensor.FromArray(Segmentation, 1, Size, Size, 1));
+        return (new Dictionary<string, GraphTensor> { [_input] = GraphTensor.FromArray(Input, 1, Size, Size, 3) }, [.. outputs]);
     }
 
     public float[] Input { get; } = new float[Size * Size * 3];
@@ -128,7 +164,8 @@ internal sealed class LandmarkModel : IDisposable
     {
         foreach (var t in _feeds.Values) t.Dispose();
         foreach (var t in _outputs) t.Dispose();
-        _session.Dispose();
+        if (_ownsSession)
+            _session.Dispose();
     }
 }
 

@@ -144,6 +144,21 @@ public sealed class BlazePosePipeline : IDisposable
         }
     }
 
+    private BlazePosePipeline(BlazePosePipeline source, BlazePoseOptions options)
+    {
+        Options = options;
+        _decoder = new BlazePoseDetectorDecoder(Options.Detector);
+        _detector = source._detector.Share();
+        _landmarks = source._landmarks.Share();
+    }
+
+    /// <summary>
+    /// Another pipeline on the same two networks (their sessions are thread-safe, and translating the graphs again would
+    /// be slow) with buffers and a tracked region of its own, and <paramref name="filter"/> as its temporal filter, so
+    /// the two can run at once. The sessions stay this one's to dispose: dispose the share first.
+    /// </summary>
+    internal BlazePosePipeline Share(IBlazePoseFilter? filter) => new(this, Options with { Filter = filter });
+
     public BlazePoseOptions Options { get; }
 
     /// <summary>Where the last <see cref="Estimate"/> spent its time (both stages: crops, networks, decoding).</summary>

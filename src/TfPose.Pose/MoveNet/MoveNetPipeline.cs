@@ -19,6 +19,8 @@ public sealed record MoveNetOptions
 /// square crop region: on a still image the whole image padded to a square; in a video the region follows the person
 /// from frame to frame. MultiPose resizes the image so its longer side is 256 and pads the other to a multiple of 32.
 /// Inputs are int32 RGB 0..255; outputs are keypoints as (y, x, score) normalised to the network input.
+/// An instance reuses its buffers from call to call: one thread at a time (<see cref="PoseEstimator"/> keeps one per
+/// concurrent call).
 /// </summary>
 public sealed class MoveNetPipeline : IPosePipeline
 {
@@ -27,6 +29,7 @@ public sealed class MoveNetPipeline : IPosePipeline
     private const float CropFilterAlpha = 0.9f;
 
     private readonly GraphSession _session;
+    private readonly bool _ownsSession;
     private readonly MoveNetOptions _options;
     private readonly string _input;
     private readonly string[] _fetch;
@@ -53,7 +56,26 @@ public sealed class MoveNetPipeline : IPosePipeline
         _input = graph.Inputs[0].Name;
         _fetch = [graph.Outputs[0]];
         _session = new GraphSession(graph, sessionOptions);
+        _ownsSession = true;
     }
+
+    private MoveNetPipeline(MoveNetPipeline source)
+    {
+        _options = source._options;
+        MultiPose = source.MultiPose;
+        InputSize = source.InputSize;
+        _input = source._input;
+        _fetch = source._fetch;
+        _session = source._session;
+    }
+
+    /// <summary>
+    /// Another pipeline on the same network (its session is thread-safe and translating the graph again would be slow)
+    /// with buffers and a crop region of its own, so the two can run at once. The session stays this one's to dispose.
+    /// </summary>
+    internal MoveNetPipeline Share() => new(this);
+
+    IPosePipeline IPosePipeline.Share(bool video) => Share();
 
     /// <summary>True for MultiPose (up to 6 people with boxes), false for SinglePose.</summary>
     public bool MultiPose { get; }
@@ -248,6 +270,7 @@ public sealed class MoveNetPipeline : IPosePipeline
     {
         _tensor?.Dispose();
         _warped.Dispose();
-        _session.Dispose();
+        if (_ownsSession)
+            _session.Dispose();
     }
 }
