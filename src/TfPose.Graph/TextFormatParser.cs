@@ -13,9 +13,17 @@ namespace TfPose.Graph;
 /// </summary>
 public sealed class TextFormatParser
 {
+    /// <summary>
+    /// How deeply messages may nest, as in protobuf's own parsers (its binary and text readers default to 100). The parser
+    /// recurses once per level, so without a bound a hostile file of a few thousand nested or unclosed blocks overflows the
+    /// stack, which .NET cannot catch: the process dies. Real graphs nest a dozen levels (function → node → attr → list).
+    /// </summary>
+    public const int MaxDepth = 100;
+
     private readonly string _text;
     private readonly string _source;
     private int _pos;
+    private int _depth;
 
     private TextFormatParser(string text, string source)
     {
@@ -120,13 +128,29 @@ public sealed class TextFormatParser
         }
     }
 
+    /// <summary>Parses one nested message's fields up to <paramref name="close"/>, one level deeper, within <see cref="MaxDepth"/>.</summary>
+    private void ParseNested(IMessage child, string close)
+    {
+        EnterLevel();
+        ParseFields(child, close);
+        _depth--;
+    }
+
+    // No matching decrement on a throw: a parser object reads one text and is dropped at its first error.
+    private void EnterLevel()
+    {
+        if (_depth >= MaxDepth)
+            throw Error($"messages nested more than {MaxDepth} levels deep (protobuf's recursion limit); the file is corrupt or hostile");
+        _depth++;
+    }
+
     private void AddMessage(IMessage parent, FieldDescriptor field)
     {
         var close = OpenBlock();
         if (field.IsRepeated)
         {
             var child = (IMessage)Activator.CreateInstance(field.MessageType.ClrType)!;
-            ParseFields(child, close);
+            ParseNested(child, close);
             ((IList)field.Accessor.GetValue(parent)).Add(child);
         }
         else
@@ -137,7 +161,7 @@ public sealed class TextFormatParser
                 child = (IMessage)Activator.CreateInstance(field.MessageType.ClrType)!;
                 field.Accessor.SetValue(parent, child);
             }
-            ParseFields(child, close);
+            ParseNested(child, close);
         }
     }
 
@@ -146,6 +170,8 @@ public sealed class TextFormatParser
         var keyField = field.MessageType.FindFieldByNumber(1);
         var valueField = field.MessageType.FindFieldByNumber(2);
         var close = OpenBlock();
+        // A map entry is a message of its own (key, value), and protobuf counts it as a level.
+        EnterLevel();
         object? key = null;
         object? value = null;
         while (true)
@@ -166,7 +192,7 @@ public sealed class TextFormatParser
                 if (valueField.FieldType == FieldType.Message)
                 {
                     var child = (IMessage)Activator.CreateInstance(valueField.MessageType.ClrType)!;
-                    ParseFields(child, OpenBlock());
+                    ParseNested(child, OpenBlock());
                     value = child;
                 }
                 else
@@ -187,6 +213,7 @@ public sealed class TextFormatParser
             ? Activator.CreateInstance(valueField.MessageType.ClrType)
             : DefaultScalar(valueField);
         ((IDictionary)field.Accessor.GetValue(parent))[key] = value;
+        _depth--;
     }
 
     private static object DefaultScalar(FieldDescriptor field) => field.FieldType switch

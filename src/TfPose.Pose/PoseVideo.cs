@@ -27,6 +27,16 @@ public readonly record struct PoseVideoProgress(int FramesDone, int FrameCount, 
 public sealed record PoseVideoResult(int Frames, int People, TimeSpan Elapsed, bool Cancelled)
 {
     public double FramesPerSecond => Elapsed.TotalSeconds > 0 ? Frames / Elapsed.TotalSeconds : 0;
+
+    /// <summary>Frames the container announces (0 when it does not say, as for a camera).</summary>
+    public int ExpectedFrames { get; init; }
+
+    /// <summary>
+    /// The video stopped giving frames before the count its container announces, without being cancelled: the file is
+    /// damaged or cut short (a copy interrupted, a recording that crashed). Reading just ends then, as at the real end,
+    /// so without this a run on a broken file looked finished.
+    /// </summary>
+    public bool EndedEarly => !Cancelled && ExpectedFrames > 0 && Frames < ExpectedFrames;
 }
 
 /// <summary>
@@ -92,7 +102,7 @@ public static class PoseVideo
             try
             {
                 var cancelledSequential = await ProcessSequentialAsync(capture, options, (i, f) => estimator.EstimateFrame(f, At(i)), Write, cancellationToken).ConfigureAwait(false);
-                return new PoseVideoResult(done, people, stopwatch.Elapsed, cancelledSequential);
+                return new PoseVideoResult(done, people, stopwatch.Elapsed, cancelledSequential) { ExpectedFrames = frameCount };
             }
             finally
             {
@@ -155,7 +165,7 @@ public static class PoseVideo
         }
         var cancelled = await reader.ConfigureAwait(false);
         await inference.ConfigureAwait(false);
-        return new PoseVideoResult(done, people, stopwatch.Elapsed, cancelled);
+        return new PoseVideoResult(done, people, stopwatch.Elapsed, cancelled) { ExpectedFrames = frameCount };
     }
 
     /// <summary>

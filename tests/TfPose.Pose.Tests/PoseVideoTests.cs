@@ -41,6 +41,8 @@ public sealed class PoseVideoTests(EstimatorFixture fixture) : IClassFixture<Est
 
         Assert.Equal(6, result.Frames);
         Assert.False(result.Cancelled);
+        Assert.Equal(6, result.ExpectedFrames);
+        Assert.False(result.EndedEarly);
         Assert.Equal(expected.Sum(), result.People);
         Assert.Equal(6, reports[^1].FramesDone);
         var files = Directory.GetFiles(json).Order().ToArray();
@@ -71,6 +73,27 @@ public sealed class PoseVideoTests(EstimatorFixture fixture) : IClassFixture<Est
         Assert.InRange(result.Frames, 3, 39);
         using var check = new VideoCapture(output);
         Assert.Equal(result.Frames, check.FrameCount);
+    }
+
+    [Fact]
+    public async Task ADamagedVideoThatEndsEarly_SaysSo()
+    {
+        // A 40-frame MJPG .avi cut to 60% of its bytes (a copy interrupted): it opens, its header still announces 40
+        // frames, and reading ends early as if at the end. The run used to look finished.
+        var whole = Path.Combine(_dir, "whole.avi");
+        using (var writer = new VideoWriter(whole, FourCC.MJPG, 10, new Size(432, 368)))
+        using (var img = Cv2.ImRead(SharedData.Image("p1.jpg")).Resize(new Size(432, 368)))
+            for (var i = 0; i < 40; i++) writer.Write(img);
+        var bytes = await File.ReadAllBytesAsync(whole);
+        var cut = Path.Combine(_dir, "cut.avi");
+        await File.WriteAllBytesAsync(cut, bytes[..(bytes.Length * 6 / 10)]);
+
+        var result = await PoseVideo.ProcessAsync(cut, fixture.Estimator, new PoseVideoOptions());
+
+        Assert.Equal(40, result.ExpectedFrames);
+        Assert.InRange(result.Frames, 1, 39);
+        Assert.False(result.Cancelled);
+        Assert.True(result.EndedEarly);
     }
 
     [Fact]

@@ -121,15 +121,32 @@ internal static class PoseCommands
 
             using var estimator = new PoseEstimator(modelPath, options);
             PrintModel(estimator);
+            var inputList = parseResult.GetValue(inputs)!;
             var failures = 0;
-            foreach (var input in parseResult.GetValue(inputs)!)
+            int imagesFound = 0, imagesDone = 0, videosDone = 0, inputsStarted = 0;
+            string? videoStopped = null;
+            foreach (var input in inputList)
             {
-                ct.ThrowIfCancellationRequested();
+                if (ct.IsCancellationRequested) break;
+                inputsStarted++;
                 if (Directory.Exists(input))
                 {
-                    var files = Directory.EnumerateFiles(input, "*", SearchOption.AllDirectories)
-                        .Where(f => ImageExtensions.Contains(Path.GetExtension(f))).Order(StringComparer.Ordinal).ToList();
+                    List<string> files;
+                    try
+                    {
+                        files = FolderWalk.Files(input, f => ImageExtensions.Contains(Path.GetExtension(f)), ct, (path, e) =>
+                        {
+                            // A folder run goes on past what it cannot read, as past a bad file.
+                            Console.Error.WriteLine($"warning: skipping {path}: {e.Message}");
+                            failures++;
+                        });
+                    }
+                    catch (OperationCanceledException) when (ct.IsCancellationRequested)
+                    {
+                        break;
+                    }
                     if (files.Count == 0) Console.Error.WriteLine($"warning: {input}: no images found");
+                    imagesFound += files.Count;
                     foreach (var f in files)
                     {
                         if (ct.IsCancellationRequested) break;
@@ -138,6 +155,7 @@ internal static class PoseCommands
                         {
                             ProcessImage(estimator, f, Path.Combine(output, Path.GetFileName(Path.GetFullPath(input).TrimEnd(Path.DirectorySeparatorChar)), Path.ChangeExtension(rel, null)),
                                 writeJson, writeRender, parseResult.GetValue(maps), crop, maskRequested ? "" : null);
+                            imagesDone++;
                         }
                         catch (Exception e) when (e is IOException or ArgumentException or InvalidDataException or OpenCVException)
                         {
@@ -150,19 +168,35 @@ internal static class PoseCommands
                 else if (VideoExtensions.Contains(Path.GetExtension(input)) || (int.TryParse(input, out _) && !File.Exists(input)))
                 {
                     if (crop is not null) throw new ArgumentException("--box applies to images, not videos.");
-                    await ProcessVideo(estimator, input, output, writeJson, writeRender, ct);
+                    var result = await ProcessVideo(estimator, input, output, writeJson, writeRender, ct);
+                    if (result.EndedEarly) failures++;
+                    if (result.Cancelled) videoStopped = $"{result.Frames}{(result.ExpectedFrames > 0 ? $" of {result.ExpectedFrames}" : "")} frames of {input}";
+                    else videosDone++;
                 }
                 else if (File.Exists(input))
                 {
+                    imagesFound++;
                     ProcessImage(estimator, input, Path.Combine(output, Path.GetFileNameWithoutExtension(input)), writeJson, writeRender, parseResult.GetValue(maps), crop,
                         maskRequested ? maskFile ?? "" : null);
+                    imagesDone++;
                 }
                 else
                 {
                     throw new FileNotFoundException($"Input not found: {input}", input);
                 }
             }
-            return failures == 0 ? 0 : 2;
+            if (ct.IsCancellationRequested)
+            {
+                // The runner turns the code into 130/143; this line says how far the run got.
+                var notStarted = inputList.Length - inputsStarted;
+                var done = new List<string>();
+                if (imagesFound > 0) done.Add($"{imagesDone} of {imagesFound} image(s) listed so far");
+                if (videosDone > 0) done.Add($"{videosDone} whole video(s)");
+                if (videoStopped is not null) done.Add(videoStopped);
+                if (notStarted > 0) done.Add($"{notStarted} of {inputList.Length} input(s) not started");
+                Console.Error.WriteLine("stopped: done " + (done.Count > 0 ? string.Join("; ", done) : "nothing yet"));
+            }
+            return failures == 0 ? ExitCodes.Ok : ExitCodes.SomeInputsFailed;
         });
         return pose;
     }
@@ -239,7 +273,7 @@ internal static class PoseCommands
         TfPose.Graph.AtomicFile.WriteAllBytes(path, bytes);
     }
 
-    private static async Task ProcessVideo(PoseEstimator estimator, string input, string output, bool json, bool render, CancellationToken ct)
+    private static async Task<PoseVideoResult> ProcessVideo(PoseEstimator estimator, string input, string output, bool json, bool render, CancellationToken ct)
     {
         var stem = int.TryParse(input, out _) ? $"camera{input}" : Path.GetFileNameWithoutExtension(input);
         var ext = Path.GetExtension(input).Equals(".mp4", StringComparison.OrdinalIgnoreCase) ? ".mp4" : ".avi";
@@ -262,11 +296,18 @@ internal static class PoseCommands
                     task.Description = $"{Markup.Escape(stem)} {p.FramesDone} frames, {p.FramesPerSecond:F1} fps";
                 });
                 result = await PoseVideo.ProcessAsync(input, estimator, options, progress, ct);
-                task.Value = task.MaxValue;
+                // A full bar only for a video read to its end: a stopped or broken one shows how far it got.
+                if (!result.Cancelled && !result.EndedEarly) task.Value = task.MaxValue;
             });
-        Console.WriteLine($"{input}: {result!.Frames} frames, {result.People} person detections, {result.FramesPerSecond:F1} fps{(result.Cancelled ? " (stopped; frames done so far are written)" : "")}");
+        var of = result!.ExpectedFrames > 0 ? $" of {result.ExpectedFrames}" : "";
+        Console.WriteLine($"{input}: {result.Frames}{of} frames, {result.People} person detections, {result.FramesPerSecond:F1} fps" +
+            (result.Cancelled ? " (stopped; the frames done are written)" : ""));
+        if (result.EndedEarly)
+            Console.Error.WriteLine($"warning: {input}: the video ended after {result.Frames} of the {result.ExpectedFrames} frames its container announces; " +
+                "the file is damaged or cut short (the frames read are written)");
         if (options.OutputVideo is not null) Console.WriteLine($"  video: {options.OutputVideo}");
         if (options.JsonDirectory is not null) Console.WriteLine($"  json:  {options.JsonDirectory}");
+        return result;
     }
 
     // A COCO box [x, y, w, h] grown about its centre (top-down pose estimation usually adds 25% context).
