@@ -16,6 +16,12 @@ public static class TfliteGraphModel
     /// <summary>Whether <paramref name="path"/> names a TensorFlow Lite file (by its extension; content is checked when read).</summary>
     public static bool IsModelPath(string path) => path.EndsWith(Extension, StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>The TensorFlow Lite builtins (schema.fbs names) the importer maps to TensorFlow ops; any other becomes a <c>tflite:NAME</c> node.</summary>
+    public static IReadOnlySet<string> SupportedBuiltins => TfliteImporter.MappedBuiltins;
+
+    /// <summary>The op name of the node standing for an operator TfPose cannot map: <c>tflite:</c> and the builtin or custom name.</summary>
+    public static string UnsupportedOpName(string operatorName) => "tflite:" + operatorName;
+
     /// <summary>Whether the bytes carry TensorFlow Lite's flatbuffer identifier "TFL3" (bytes 4-7).</summary>
     public static bool HasIdentifier(ReadOnlySpan<byte> bytes) => bytes.Length >= 8 && bytes[4..8].SequenceEqual("TFL3"u8);
 

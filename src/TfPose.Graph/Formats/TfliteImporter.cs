@@ -551,7 +551,7 @@ internal sealed class TfliteImporter
             if (c.Has(k) && (_refs[op.Inputs[k]] is not null || IsConstant(op.Inputs[k])))
                 inputs.Add(c.In(k));
         }
-        var opName = "tflite:" + op.Name;
+        var opName = TfliteGraphModel.UnsupportedOpName(op.Name);
         var note = $"TFLite operator {op.Index}" + (reason is null ? "" : $", {reason}");
         if (op.Outputs.Length == 1)
         {
@@ -878,9 +878,14 @@ internal sealed class TfliteImporter
         {
             if (input.Type != S.Float16 && !input.IsQuantized)
                 throw new TfliteFormatException($"{c.Where}: its constant input '{input.Name}' is {input.TypeName} without quantization parameters");
+            var output = c.OutTensor(0);
+            // Every constant's value has its tensor's declared shape, which the operators reading it rely on.
+            if (!output.Shape.AsSpan().SequenceEqual(input.Shape))
+                throw new TfliteFormatException($"{c.Where}: its output '{output.Name}' has shape [{string.Join(",", output.Shape)}] " +
+                    $"but its constant input '{input.Name}' has shape [{string.Join(",", input.Shape)}]");
             // The output becomes a constant whose Const node is written only if something reads it as a tensor: a
             // convolution reads the value itself, in its own layout.
-            _folded[c.Source.Outputs[0]] = c.FloatConstant(0);
+            _folded[output.Index] = c.FloatConstant(0);
             return;
         }
         var cast = Node(c.Scope(), "Cast", null, c.In(0));
