@@ -19,6 +19,9 @@ public static class TfliteGraphModel
     /// <summary>The TensorFlow Lite builtins (schema.fbs names) the importer maps to TensorFlow ops; any other becomes a <c>tflite:NAME</c> node.</summary>
     public static IReadOnlySet<string> SupportedBuiltins => TfliteImporter.MappedBuiltins;
 
+    /// <summary>The node name a TFLite tensor name becomes (characters TensorFlow does not allow in node names turned into '_').</summary>
+    public static string NodeName(string tensorName) => TfliteImporter.NodeName(tensorName);
+
     /// <summary>The op name of the node standing for an operator TfPose cannot map: <c>tflite:</c> and the builtin or custom name.</summary>
     public static string UnsupportedOpName(string operatorName) => "tflite:" + operatorName;
 
