@@ -64,6 +64,7 @@ public class TfliteFuzzTests
         {
             var graph = TfliteGraphModel.Parse(bytes, "fuzz.tflite");
             Assert.NotEmpty(graph.Nodes);
+            GraphInspection.Inspect(graph);
             return true;
         }
         catch (GraphFormatException ex)
@@ -110,6 +111,59 @@ public class TfliteFuzzTests
         }
         // Most mutations of a file this small hit its structure; a fuzzer that never fails is not fuzzing.
         Assert.True(failures > 1000 * Scale, $"only {failures} of {4000 * Scale} mutations failed to load");
+    }
+
+    /// <summary>A model using many option tables, a multi-output op, a custom op, quantization and a signature.</summary>
+    private static byte[] Rich()
+    {
+        var b = new TfliteModelBuilder();
+        var x = b.Input("x", [1, 6, 6, 2], signature: [-1, 6, 6, 2]);
+        var w = b.Halves("w16", Enumerable.Range(0, 4 * 3 * 3 * 2).Select(i => i / 10f).ToArray(), 4, 3, 3, 2);
+        var wf = b.Tensor("w", TfliteModelBuilder.Float32, [4, 3, 3, 2]);
+        b.Operator("DEQUANTIZE", [w], [wf]);
+        var conv = b.Tensor("conv", TfliteModelBuilder.Float32, [1, 6, 6, 4]);
+        b.Operator("CONV_2D", [x, wf, b.Floats("bias", [1, 2, 3, 4], 4)], [conv], "Conv2D", TfliteModelBuilder.Options((1, 1), (2, 1), (3, (byte)3)));
+        var dw = b.Tensor("dw", TfliteModelBuilder.Float32, [1, 3, 3, 8]);
+        b.Operator("DEPTHWISE_CONV_2D", [conv, b.Floats("dwk", new float[2 * 2 * 8], 1, 2, 2, 8), -1], [dw], "DepthwiseConv2D",
+            TfliteModelBuilder.Options((0, (byte)1), (1, 2), (2, 2), (3, 2), (4, (byte)1)));
+        var flat = b.Tensor("flat", TfliteModelBuilder.Float32, [1, 72]);
+        b.Operator("RESHAPE", [dw], [flat], "Reshape", TfliteModelBuilder.Options((0, new[] { 1, 72 })));
+        var fc = b.Tensor("fc", TfliteModelBuilder.Int8, [1, 6], scale: [0.1f], zeroPoint: [2]);
+        b.Operator("FULLY_CONNECTED", [flat, b.Const("fcw", TfliteModelBuilder.Int8, [6, 72], new sbyte[6 * 72], [0.5f, 1, 1, 1, 1, 1], dimension: 0), -1], [fc],
+            "FullyConnected", TfliteModelBuilder.Options((0, (byte)1), (2, true)));
+        var fcf = b.Tensor("fcf", TfliteModelBuilder.Float32, [1, 6]);
+        b.Operator("DEQUANTIZE", [fc], [fcf]);
+        var s0 = b.Tensor("s0", TfliteModelBuilder.Float32, [1, 3]);
+        var s1 = b.Tensor("s1", TfliteModelBuilder.Float32, [1, 3]);
+        b.Operator("SPLIT", [b.Ints("axis", [1]), fcf], [s0, s1], "Split", TfliteModelBuilder.Options((0, 2)));
+        var cat = b.Tensor("cat", TfliteModelBuilder.Float32, [1, 6]);
+        b.Operator("CONCATENATION", [s1, s0], [cat], "Concatenation", TfliteModelBuilder.Options((0, 1), (1, (byte)2)));
+        var sl = b.Tensor("sl", TfliteModelBuilder.Float32, [4]);
+        b.Operator("STRIDED_SLICE", [cat, b.Ints("b", [0, 1], 2), b.Ints("e", [1, 5], 2), b.Ints("s", [1, 1], 2)], [sl], "StridedSlice",
+            TfliteModelBuilder.Options((4, 1)));
+        var sm = b.Tensor("sm", TfliteModelBuilder.Float32, [4]);
+        b.Operator("SOFTMAX", [sl], [sm], "Softmax", TfliteModelBuilder.Options((0, 1f)));
+        var custom = b.Tensor("custom", TfliteModelBuilder.Float32, [4]);
+        b.Custom("MyOp", [sm], [custom]);
+        b.Output(custom);
+        b.Output(sm);
+        b.Signature("serving_default", [("input", x)], [("probabilities", sm)]);
+        b.Metadata("min_runtime_version", "2.3.0\0"u8.ToArray());
+        return b.Build();
+    }
+
+    [Fact]
+    public void Mutations_of_a_model_with_many_options_load_or_fail_cleanly()
+    {
+        var original = Rich();
+        Assert.NotNull(TfliteGraphModel.Parse(original).Tflite);
+        var failures = 0;
+        for (var i = 0; i < 3000 * Scale; i++)
+        {
+            if (!LoadsOrFailsCleanly(Mutate(original, new Random(23_000 + i), (0, original.Length)), $"rich model, seed {23_000 + i}"))
+                failures++;
+        }
+        Assert.True(failures > 500 * Scale, $"only {failures} of {3000 * Scale} mutations failed to load");
     }
 
     [Fact]
