@@ -288,8 +288,12 @@ public class TfliteReaderTests
         var z = b.Tensor("z", TfliteModelBuilder.Float32, [2]);
         b.Operator("ADD", [x, x], [x]);
         b.Operator("ADD", [x, x], [z]);
-        b.Output(z);
+        var after = b.Tensor("after", TfliteModelBuilder.Float32, [2]);
+        b.Operator("MUL", [y, z], [after]);
+        b.Output(after);
         var error = Fails(b.Build());
+        // The MUL reading y is not reported: y's failure is, once.
+        Assert.Contains("2 problems", error.Message);
         Assert.Contains("operator 0 (ADD) reads tensor 1 'ghost', which no operator before it produces", error.Message);
         Assert.Contains("operator 1 (ADD) writes tensor 0 'x', which is already a subgraph input", error.Message);
     }

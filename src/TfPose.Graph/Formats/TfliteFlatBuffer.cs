@@ -31,11 +31,6 @@ internal sealed class FlatBufferReader
     /// <summary>Bytes of the flatbuffer (a prefix of the file when constant data lies beyond it).</summary>
     public int Length { get; }
 
-    public ReadOnlySpan<byte> Span(long position, int count) => _bytes.AsSpan((int)position, count);
-
-    public bool HasIdentifier(string identifier) =>
-        Length >= 8 && Encoding.ASCII.GetString(_bytes, 4, 4) == identifier;
-
     /// <summary>The root table: the uoffset at the start of the buffer.</summary>
     public FbTable Root(string what)
     {
@@ -118,8 +113,6 @@ internal sealed class FlatBufferReader
 /// <summary>A flatbuffer table whose vtable was checked; fields are read by their schema id.</summary>
 internal readonly struct FbTable(FlatBufferReader reader, long position, long vtable, int vtableSize, int tableSize, string what)
 {
-    public string What => what;
-
     /// <summary>The field's position, or -1 when absent; the field must fit inside the table.</summary>
     private long Field(int id, int size)
     {

@@ -29,6 +29,11 @@ internal sealed class TfliteImporter
     private readonly TensorValue?[] _folded;
     private readonly Dictionary<(int Tensor, string Form), string> _derived = [];
 
+    /// <summary>Outputs of operators that failed: readers of them are not reported again, so each fault is named once.</summary>
+    private readonly HashSet<int> _failed = [];
+
+    private sealed class DownstreamOfFailure : Exception;
+
     private TfliteImporter(TfliteModel model, TfliteSubgraph graph, List<string> problems)
     {
         _model = model;
@@ -68,7 +73,7 @@ internal sealed class TfliteImporter
                     (_graph.Inputs.Contains(clash) ? "a subgraph input" : IsConstant(clash) ? "a constant" : "written by an earlier operator"));
                 continue;
             }
-            var problemsBefore = _problems.Count;
+            var failed = false;
             try
             {
                 Emit(new Op(this, op));
@@ -76,9 +81,18 @@ internal sealed class TfliteImporter
             catch (Exception ex) when (ex is TfliteFormatException or InvalidDataException or ArgumentException)
             {
                 _problems.Add(ex.Message);
+                failed = true;
             }
-            if (_problems.Count > problemsBefore)
+            catch (DownstreamOfFailure)
+            {
+                // Reported where it started; this operator's outputs fail quietly too.
+                failed = true;
+            }
+            if (failed)
+            {
+                _failed.UnionWith(op.Outputs);
                 continue;
+            }
             foreach (var output in op.Outputs)
             {
                 if (_refs[output] is null && _folded[output] is null)
@@ -95,6 +109,10 @@ internal sealed class TfliteImporter
             catch (TfliteFormatException ex)
             {
                 _problems.Add(ex.Message);
+            }
+            catch (DownstreamOfFailure)
+            {
+                // the operator that should have computed it is reported
             }
         }
         var inputs = _graph.Inputs.Select(i => new SignatureTensor(Key(i), _tensorNodes[i])).ToList();
@@ -272,6 +290,8 @@ internal sealed class TfliteImporter
     {
         if (_refs[tensor] is { } known)
             return known;
+        if (_failed.Contains(tensor))
+            throw new DownstreamOfFailure();
         var t = _graph.Tensors[tensor];
         if (IsConstant(tensor))
         {

@@ -129,9 +129,6 @@ internal static class TfliteSchema
         : code is >= 162 and <= 206 ? $"STABLEHLO_OP_{code}"
         : $"BUILTIN_{code}";
 
-    /// <summary>The code of a builtin named as in schema.fbs, or -1.</summary>
-    public static int OperatorCodeOf(string name) => Array.IndexOf(OperatorNames, name);
-
     /// <summary>Values of the BuiltinOptions union's type field (0 is NONE), for the option tables TfPose reads.</summary>
     public static class Options
     {
