@@ -202,6 +202,28 @@ public class TfliteConvOpTests
 
     [Fact]
     [TfliteOpTest("FULLY_CONNECTED")]
+    public void Fully_connected_keeps_leading_dimensions_known_only_at_run_time()
+    {
+        // Two unknown leading sizes: the output shape is built from the input's shape at run time.
+        const int units = 2, depth = 3;
+        var wt = Values(units * depth, 30);
+        var b = new TfliteModelBuilder();
+        var input = b.Input("x", [1, 1, depth], signature: [-1, -1, depth]);
+        var y = b.Tensor("y", F32, [1, 1, units], signature: [-1, -1, units]);
+        b.Operator("FULLY_CONNECTED", [input, b.Floats("w", wt, units, depth), -1], [y], "FullyConnected", TfliteModelBuilder.Options((2, true)));
+        b.Output(y);
+        var x = Values(2 * 5 * depth, 31);
+        var (actual, shape) = Run<float>(b, "y", Feed("x", x, 2, 5, depth));
+        Assert.Equal([2, 5, units], shape);
+        var expected = new List<double>();
+        for (var r = 0; r < 10; r++)
+        for (var u = 0; u < units; u++)
+            expected.Add(Enumerable.Range(0, depth).Sum(k => (double)x[r * depth + k] * wt[u * depth + k]));
+        Close(expected, actual, 1e-5);
+    }
+
+    [Fact]
+    [TfliteOpTest("FULLY_CONNECTED")]
     public void Fully_connected_with_int8_weights_and_no_bias_dequantizes_them_at_load()
     {
         // Dynamic-range quantized models keep int8 weights with per-channel scales and feed them to a float op directly.
