@@ -204,6 +204,43 @@ public class TfliteReaderTests
         Assert.Contains("2147483632 elements", error.Message);
     }
 
+    /// <summary>
+    /// Offsets may point many times at the same data: 100,000 tensor entries sharing one table whose shape has 60,000
+    /// sizes would decode to 6·10⁹ values from a 700 KB file. The reader stops at a budget proportional to the file.
+    /// </summary>
+    [Fact]
+    public void Tables_that_reuse_one_huge_vector_are_rejected_before_decoding_it_over_and_over()
+    {
+        var fb = new Google.FlatBuffers.FlatBufferBuilder(1 << 20);
+        fb.StartVector(4, 60_000, 4);
+        for (var i = 0; i < 60_000; i++)
+            fb.AddInt(1);
+        var shape = fb.EndVector();
+        fb.StartTable(9);
+        fb.AddOffset(0, shape.Value, 0);
+        var tensor = fb.EndTable();
+        fb.StartVector(4, 100_000, 4);
+        for (var i = 0; i < 100_000; i++)
+            fb.AddOffset(tensor);
+        var tensors = fb.EndVector();
+        fb.StartTable(5);
+        fb.AddOffset(0, tensors.Value, 0);
+        var subgraph = fb.EndTable();
+        fb.StartVector(4, 1, 4);
+        fb.AddOffset(subgraph);
+        var subgraphs = fb.EndVector();
+        fb.StartTable(8);
+        fb.AddUint(0, 3, 0);
+        fb.AddOffset(2, subgraphs.Value, 0);
+        fb.Finish(fb.EndTable(), "TFL3");
+        var bytes = fb.SizedByteArray();
+        Assert.True(bytes.Length < 1 << 20);
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var error = Fails(bytes);
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 256 << 20, "the reader decoded the shared vector without limit");
+        Assert.Contains("far more elements than its", error.Message);
+    }
+
     [Fact]
     public void Buffers_stored_past_the_flatbuffer_are_read_and_checked()
     {
