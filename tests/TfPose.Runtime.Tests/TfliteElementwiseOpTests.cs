@@ -152,6 +152,25 @@ public class TfliteElementwiseOpTests
     }
 
     [Fact]
+    [TfliteOpTest("MUL", "CAST")]
+    public void Quantized_constants_read_by_float_ops_are_their_real_values_and_cast_keeps_the_integers()
+    {
+        // Dynamic-range quantized models feed int8 constants (scale · (q − zero point)) to float ops directly.
+        var b = new TfliteModelBuilder();
+        var x = b.Input("x", [3]);
+        var q = b.Const("q", TfliteModelBuilder.Int8, [3], new sbyte[] { 4, -8, 12 }, [0.25f], [2]);
+        var y = b.Tensor("y", F32, [3]);
+        b.Operator("MUL", [x, q], [y], "Mul");
+        var cast = b.Tensor("cast", F32, [3]);
+        b.Operator("CAST", [q], [cast]);
+        b.Output(y);
+        b.Output(cast);
+        var results = RunAll(b, ["y", "cast"], Feed("x", new[] { 2f, 1, -1 }, 3));
+        Assert.Equal([1f, -2.5f, -2.5f], (float[])results[0].Values); // q is 0.5, -2.5, 2.5
+        Assert.Equal([4f, -8, 12], (float[])results[1].Values);
+    }
+
+    [Fact]
     [TfliteOpTest("PRELU")]
     public void Prelu_with_per_channel_slopes()
     {

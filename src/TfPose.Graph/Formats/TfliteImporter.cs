@@ -363,9 +363,26 @@ internal sealed class TfliteImporter
         public TfliteTensor OutTensor(int k) => k < op.Outputs.Length ? importer._graph.Tensors[op.Outputs[k]]
             : throw new TfliteFormatException($"{Where} needs output {k}, which it does not have");
 
-        public string In(int k) => importer.Ref(InTensor(k).Index, Where);
+        /// <summary>
+        /// The TensorFlow tensor of input <paramref name="k"/>. A float operator reading a constant stored as quantized
+        /// integers or float16 (dynamic-range quantized models feed int8 weights to float ops) reads it dequantized.
+        /// </summary>
+        public string In(int k)
+        {
+            var t = InTensor(k);
+            if (!Dequantizes(k))
+                return importer.Ref(t.Index, Where);
+            var where = Where;
+            var self = importer;
+            return importer.Derived(t.Index, "dequantized", () => self.FloatConstant(t.Index, where)!);
+        }
 
-        public DataType InType(int k) => TypeOf(InTensor(k));
+        public DataType InType(int k) => Dequantizes(k) ? DataType.DtFloat : TypeOf(InTensor(k));
+
+        /// <summary>CAST converts stored integers as they are; every other float operator reads quantized constants as the reals they stand for.</summary>
+        private bool Dequantizes(int k) =>
+            Has(k) && op.Code != S.Cast && op.Outputs.Length > 0 && IsFloat(OutType(0)) && importer.IsConstant(op.Inputs[k])
+            && InTensor(k) is { } t && (t.IsQuantized || t.Type == S.Float16);
 
         public DataType OutType(int k = 0) => TypeOf(OutTensor(k));
 
@@ -375,9 +392,6 @@ internal sealed class TfliteImporter
         public TensorValue? Constant(int k) => Has(k) ? importer.Constant(op.Inputs[k], Where) : null;
 
         public TensorValue? FloatConstant(int k) => Has(k) ? importer.FloatConstant(op.Inputs[k], Where) : null;
-
-        public int[]? ConstInts(int k) => Constant(k) is { } v && v.Type is DataType.DtInt32 or DataType.DtInt64
-            ? Array.ConvertAll(v.ToInt64Array(), x => (int)x) : null;
 
         /// <summary>The options table, after checking it is the kind this operator takes (null when the file has none).</summary>
         public FbTable? Options(byte type)
@@ -751,21 +765,10 @@ internal sealed class TfliteImporter
     {
         if (!c.Has(input))
             return node;
-        var bias = Node(c.Scope(), "BiasAdd", c.OutType(), node.Name, BiasRef(c, input));
+        var bias = Node(c.Scope(), "BiasAdd", c.OutType(), node.Name, c.In(input));
         bias.Attr["data_format"] = Text("NHWC");
         return bias;
     }
-
-    /// <summary>A float operator's constant input, dequantized when the file stores it as quantized integers or float16.</summary>
-    private string FloatInput(Op c, int k)
-    {
-        var t = c.InTensor(k);
-        if (IsConstant(t.Index) && (t.IsQuantized || t.Type == S.Float16) && IsFloat(c.OutType()))
-            return Derived(t.Index, "dequantized", () => c.FloatConstant(k)!);
-        return c.In(k);
-    }
-
-    private string BiasRef(Op c, int k) => FloatInput(c, k);
 
     private void DepthwiseConv2D(Op c)
     {
@@ -1049,7 +1052,7 @@ internal sealed class TfliteImporter
     /// <summary>EMBEDDING_LOOKUP(ids, table) gathers rows of the table.</summary>
     private void EmbeddingLookup(Op c)
     {
-        var node = Node(c.Scope(), "GatherV2", null, FloatInput(c, 1), c.In(0), IntScalar($"{c.Scope()}/axis", 0));
+        var node = Node(c.Scope(), "GatherV2", null, c.In(1), c.In(0), IntScalar($"{c.Scope()}/axis", 0));
         Typed(node, ("Tparams", c.OutType()), ("Tindices", c.InType(0)), ("Taxis", DataType.DtInt32));
         Name(c, node);
     }
@@ -1123,7 +1126,7 @@ internal sealed class TfliteImporter
     private void BatchMatMul(Op c)
     {
         var o = c.Options(S.Options.BatchMatMul);
-        var node = Node(c.Scope(), "BatchMatMulV2", c.OutType(), FloatInput(c, 0), FloatInput(c, 1));
+        var node = Node(c.Scope(), "BatchMatMulV2", c.OutType(), c.In(0), c.In(1));
         node.Attr["adj_x"] = new AttrValue { B = o?.Bool(0) ?? false };
         node.Attr["adj_y"] = new AttrValue { B = o?.Bool(1) ?? false };
         Name(c, node);

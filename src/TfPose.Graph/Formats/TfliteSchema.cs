@@ -121,7 +121,7 @@ internal static class TfliteSchema
         "UNSORTED_SEGMENT_MIN", "SIGN", "BITCAST", "BITWISE_XOR", "RIGHT_SHIFT",
     ];
 
-    public const int Custom = 32;
+    public const int Custom = 32, Cast = 53;
 
     /// <summary>A builtin's name; StableHLO and later codes by number, since TfPose runs none of them.</summary>
     public static string OperatorName(int code) =>
