@@ -39,17 +39,22 @@ public sealed class TfGraph
 
     public IReadOnlyList<NodeDef> Nodes => Proto.Node;
 
-    /// <summary>The inputs and outputs the model file declares (a TensorFlow.js signature); null for a plain GraphDef.</summary>
+    /// <summary>The inputs and outputs the model file declares (a TensorFlow.js signature, a TFLite subgraph's); null for a plain GraphDef.</summary>
     public GraphSignature? Signature { get; init; }
 
+    /// <summary>For a graph read from a .tflite file: what the file says about itself (operators by builtin name, quantization).</summary>
+    public TfliteModelInfo? Tflite { get; init; }
+
     /// <summary>
-    /// Reads a binary or text GraphDef, or a TensorFlow.js graph model: a <c>.json</c> file, or a folder holding
-    /// <c>model.json</c>.
+    /// Reads a binary or text GraphDef, a TensorFlow.js graph model (a <c>.json</c> file, or a folder holding
+    /// <c>model.json</c>), or a TensorFlow Lite model (<c>.tflite</c>, or any file with its "TFL3" identifier).
     /// </summary>
     public static TfGraph Load(string path)
     {
         if (TfjsGraphModel.IsModelPath(path))
             return TfjsGraphModel.Load(path);
+        if (TfliteGraphModel.IsModelPath(path) || StartsLikeTflite(path))
+            return TfliteGraphModel.Load(path);
         byte[] bytes;
         try
         {
@@ -66,11 +71,31 @@ public sealed class TfGraph
         return Parse(bytes, path);
     }
 
-    /// <summary>Parses binary GraphDef, or protobuf text format when the bytes look like text.</summary>
+    /// <summary>
+    /// Whether a file of another extension is a TensorFlow Lite flatbuffer: its identifier is not a plausible start of a
+    /// GraphDef, so looking costs one small read and decides before the whole file is read as protobuf.
+    /// </summary>
+    private static bool StartsLikeTflite(string path)
+    {
+        try
+        {
+            using var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+            Span<byte> head = stackalloc byte[8];
+            return RandomAccess.Read(file, head, 0) == 8 && TfliteGraphModel.HasIdentifier(head);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false; // the GraphDef path reports a missing or unreadable file
+        }
+    }
+
+    /// <summary>Parses binary GraphDef, protobuf text format when the bytes look like text, or a TensorFlow Lite flatbuffer.</summary>
     public static TfGraph Parse(ReadOnlySpan<byte> bytes, string? source = null)
     {
         if (bytes.Length == 0)
             throw new GraphFormatException(source, "the file is empty, not a GraphDef.");
+        if (TfliteGraphModel.HasIdentifier(bytes))
+            return TfliteGraphModel.Parse(bytes.ToArray(), source);
         GraphDef proto;
         if (TextFormatParser.LooksLikeText(bytes[..Math.Min(bytes.Length, 256)]))
         {

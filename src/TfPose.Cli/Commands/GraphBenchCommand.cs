@@ -12,7 +12,7 @@ internal static class GraphBenchCommand
 {
     public static Command Create()
     {
-        var model = new Argument<string>("model") { Description = "Frozen GraphDef (.pb) or TensorFlow.js graph model (model.json)." };
+        var model = new Argument<string>("model") { Description = "Frozen GraphDef (.pb), TensorFlow.js graph model (model.json) or TensorFlow Lite model (.tflite)." };
         var shape = GraphCommands.InputShapeOption();
         var runs = new Option<int>("--runs") { Description = "Timed runs per engine after warm-up, spread over the rounds.", DefaultValueFactory = _ => 50 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed runs first.", DefaultValueFactory = _ => 5 };

@@ -11,7 +11,7 @@ internal static class GraphCommands
 {
     public static Command Create()
     {
-        var graph = new Command("graph", "Inspect, convert, fold and run frozen TensorFlow graphs (GraphDef .pb) and TensorFlow.js graph models (model.json).");
+        var graph = new Command("graph", "Inspect, convert, fold and run frozen TensorFlow graphs (GraphDef .pb), TensorFlow.js graph models (model.json) and TensorFlow Lite models (.tflite).");
         graph.Add(Inspect());
         graph.Add(Convert());
         graph.Add(Fold());
@@ -70,7 +70,7 @@ internal static class GraphCommands
 
     private static Command Inspect()
     {
-        var model = new Argument<string>("model") { Description = "Frozen GraphDef (.pb, binary or text format) or TensorFlow.js graph model (model.json)." };
+        var model = new Argument<string>("model") { Description = "Frozen GraphDef (.pb, binary or text format), TensorFlow.js graph model (model.json) or TensorFlow Lite model (.tflite)." };
         var shapes = InputShapeOption();
         var cmd = new Command("inspect", "Inputs, outputs, op histogram, unsupported ops, frozen or not, parameters and FLOPs.") { model, shapes };
         cmd.SetAction(parse =>
@@ -78,12 +78,27 @@ internal static class GraphCommands
             var path = parse.GetValue(model)!;
             var g = TfGraph.Load(path);
             var report = GraphInspection.Inspect(g, ParseShapes(parse.GetValue(shapes), g));
-            AnsiConsole.MarkupLine($"[bold]{Markup.Escape(path)}[/]: {g.Nodes.Count} nodes, producer {g.Proto.Versions?.Producer}");
+            var tflite = g.Tflite;
+            var quantized = tflite is not null && tflite.Inputs.Concat(tflite.Outputs).Any(t => t.Quantization is { Scale.Length: > 0 });
+            AnsiConsole.MarkupLine($"[bold]{Markup.Escape(path)}[/]: {g.Nodes.Count} nodes, " + (tflite is null
+                ? $"producer {g.Proto.Versions?.Producer}"
+                : Markup.Escape($"TensorFlow Lite schema v{tflite.Version}, {tflite.SubgraphCount} subgraph(s)" +
+                    (tflite.MinRuntimeVersion is { Length: > 0 } v ? $", min runtime {v}" : ""))));
             var io = new Table().AddColumns("kind", "name", "dtype", "shape");
-            foreach (var input in report.Inputs)
-                io.AddRow("input", Markup.Escape(input.Name), DataTypes.Name(input.Type), Markup.Escape(input.Shape is null ? "?" : TensorValue.ShapeText(input.Shape)));
-            foreach (var output in report.Outputs)
-                io.AddRow("output", Markup.Escape(output.Name), DataTypes.Name(output.Type), Markup.Escape(output.Shape is null ? "?" : TensorValue.ShapeText(output.Shape)));
+            if (quantized)
+                io.AddColumn("quantization");
+            void Row(string kind, int index, string name, Graph.Proto.DataType type, long[]? shape)
+            {
+                string[] cells = [kind, Markup.Escape(name), DataTypes.Name(type), Markup.Escape(shape is null ? "?" : TensorValue.ShapeText(shape))];
+                if (!quantized)
+                    io.AddRow(cells);
+                else
+                    io.AddRow([.. cells, Markup.Escape(QuantizationOf(tflite!, kind, index) ?? "")]);
+            }
+            for (var i = 0; i < report.Inputs.Count; i++)
+                Row("input", i, report.Inputs[i].Name, report.Inputs[i].Type, report.Inputs[i].Shape);
+            for (var i = 0; i < report.Outputs.Count; i++)
+                Row("output", i, report.Outputs[i].Name, report.Outputs[i].Type, report.Outputs[i].Shape);
             AnsiConsole.Write(io);
             var stats = report.Stats;
             var at = report.InputShapes.Count == 0 ? "" : " at " + string.Join(", ", report.InputShapes.Select(p => $"{p.Key}={string.Join("x", p.Value)}"));
@@ -93,6 +108,8 @@ internal static class GraphCommands
             else
                 AnsiConsole.MarkupLine($"[red]Not frozen[/]: {report.Variables.Count} variable nodes, e.g. {Markup.Escape(string.Join(", ", report.Variables.Take(5).Select(v => v.Name)))}. " +
                     "Freeze it with TensorFlow's convert_variables_to_constants (or freeze_graph) before running it.");
+            if (tflite is not null)
+                AnsiConsole.MarkupLine("TFLite operators: " + Markup.Escape(string.Join("  ", tflite.OperatorHistogram.Select(p => $"{p.Key}×{p.Value}"))));
             PrintHistogram(stats.OpHistogram);
             if (report.Unsupported.Count == 0)
             {
@@ -112,12 +129,19 @@ internal static class GraphCommands
         return cmd;
     }
 
+    /// <summary>The TFLite quantization of the graph's i-th input or output, when the file gives one (inputs and outputs keep the file's order).</summary>
+    private static string? QuantizationOf(Graph.Formats.TfliteModelInfo tflite, string kind, int index)
+    {
+        var tensors = kind == "input" ? tflite.Inputs : tflite.Outputs;
+        return index < tensors.Count ? Graph.Formats.TfliteModelInfo.QuantizationText(tensors[index]) : null;
+    }
+
     private static void PrintHistogram(IReadOnlyList<KeyValuePair<string, int>> histogram) =>
         AnsiConsole.MarkupLine("Ops: " + Markup.Escape(string.Join("  ", histogram.Select(p => $"{p.Key}×{p.Value}"))));
 
     private static Command Convert()
     {
-        var model = new Argument<string>("model") { Description = "Frozen GraphDef (.pb) or TensorFlow.js graph model (model.json)." };
+        var model = new Argument<string>("model") { Description = "Frozen GraphDef (.pb), TensorFlow.js graph model (model.json) or TensorFlow Lite model (.tflite)." };
         var output = new Argument<string>("output") { Description = "File to write: .onnx, or .pb for a frozen GraphDef." };
         var shapes = InputShapeOption();
         var outputs = new Option<string[]>("--output-name") { Description = "Tensors to output (default: the graph's sinks).", AllowMultipleArgumentsPerToken = true };
@@ -153,7 +177,7 @@ internal static class GraphCommands
 
     private static Command Fold()
     {
-        var model = new Argument<string>("model") { Description = "Frozen GraphDef (.pb) or TensorFlow.js graph model (model.json)." };
+        var model = new Argument<string>("model") { Description = "Frozen GraphDef (.pb), TensorFlow.js graph model (model.json) or TensorFlow Lite model (.tflite)." };
         var output = new Argument<string>("output") { Description = "Folded GraphDef to write." };
         var shapes = InputShapeOption("--input");
         shapes.Required = true;
@@ -171,7 +195,7 @@ internal static class GraphCommands
 
     private static Command Run()
     {
-        var model = new Argument<string>("model") { Description = "Frozen GraphDef (.pb) or TensorFlow.js graph model (model.json)." };
+        var model = new Argument<string>("model") { Description = "Frozen GraphDef (.pb), TensorFlow.js graph model (model.json) or TensorFlow Lite model (.tflite)." };
         var inputs = new Option<string[]>("--input") { Description = "NAME=FILE.npy or NAME=IMAGE (repeatable).", AllowMultipleArgumentsPerToken = true, Required = true };
         var outputs = new Option<string[]>("--output") { Description = "Tensors to fetch (default: the graph's outputs).", AllowMultipleArgumentsPerToken = true };
         var outFile = new Option<string?>("--out") { Description = "Write the (first) fetched tensor to this .npy; with several fetches, NAME is appended." };

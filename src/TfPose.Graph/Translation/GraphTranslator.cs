@@ -174,13 +174,18 @@ public static class GraphTranslator
             // An op TfPose cannot translate is fine when its value is known from constants (shape arithmetic).
             if (unit is null && shapes.Value(new TensorName(node.Name, 0)) is not null && !shapes.Has(new TensorName(node.Name, 1)))
                 continue;
-            var reason = unit?.Lower is null ? null
+            var reason = unit?.Lower is null ? ImportNote(node)
                 : FunctionLibrary.CallOps.Contains(node.Op) ? FunctionLibrary.Unsupported(node, lowered)
                 : FusedOps.Unsupported(node);
             result.Add(new UnsupportedNode(node.Name, node.Op, reason));
         }
         return result;
     }
+
+    /// <summary>What an importer said of a node it could not map (a TFLite operator's index, and why), or null.</summary>
+    private static string? ImportNote(NodeDef node) =>
+        node.Attr.TryGetValue(Formats.TfliteImporter.OperatorAttribute, out var note) && note.ValueCase == AttrValue.ValueOneofCase.S
+            ? note.S.ToStringUtf8() : null;
 
     /// <summary>One message naming every unsupported op, with counts and the first few nodes of each.</summary>
     public static string Describe(IReadOnlyList<UnsupportedNode> unsupported)
