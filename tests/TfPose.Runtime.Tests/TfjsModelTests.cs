@@ -63,16 +63,7 @@ public class TfjsModelTests(ITestOutputHelper output)
             Assert.Equal(expected.ElementType, actual.ElementType);
             if (expected.ElementType == TensorElementType.Float)
             {
-                var e = expected.AsSpan<float>();
-                var a = actual.AsSpan<float>();
-                double largest = 0, worst = 0;
-                for (var k = 0; k < e.Length; k++)
-                {
-                    largest = Math.Max(largest, Math.Abs(e[k]));
-                    worst = Math.Max(worst, Math.Abs(e[k] - a[k]));
-                }
-                output.WriteLine($"{model} {outputs[i].Name}: max |difference| {worst:G3}, largest |value| {largest:G4} (relative {worst / Math.Max(largest, 1e-30):G3})");
-                Assert.True(worst <= 1e-3 * largest, $"{model} {outputs[i].Name}: max difference {worst:G4} exceeds 1e-3 of the largest magnitude {largest:G4}");
+                ReferenceComparison.AssertClose(expected.AsSpan<float>(), actual.AsSpan<float>(), $"{model} {outputs[i].Name}", output);
             }
             else if (expected.ElementType == TensorElementType.Int32)
             {

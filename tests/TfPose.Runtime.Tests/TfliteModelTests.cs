@@ -51,16 +51,7 @@ public class TfliteModelTests(ITestOutputHelper output)
             var actual = results[i];
             Assert.Equal(expected.Shape, actual.Shape);
             Assert.Equal(TensorElementType.Float, actual.ElementType);
-            var e = expected.AsSpan<float>();
-            var a = actual.AsSpan<float>();
-            double largest = 0, worst = 0;
-            for (var k = 0; k < e.Length; k++)
-            {
-                largest = Math.Max(largest, Math.Abs(e[k]));
-                worst = Math.Max(worst, Math.Abs(e[k] - a[k]));
-            }
-            output.WriteLine($"{outputs[i].Name}: max |difference| {worst:G3}, largest |value| {largest:G4} (relative {worst / Math.Max(largest, 1e-30):G3})");
-            Assert.True(worst <= 1e-3 * largest, $"{outputs[i].Name}: max difference {worst:G4} exceeds 1e-3 of the largest magnitude {largest:G4}");
+            ReferenceComparison.AssertClose(expected.AsSpan<float>(), actual.AsSpan<float>(), outputs[i].Name, output);
         }
     }
 }
