@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -70,8 +71,8 @@ public abstract class Layer : IDisposable
 
     internal void AssignName(string name) => _name ??= name;
 
-    /// <summary>Keras class name, e.g. "Dense".</summary>
-    public virtual string KerasName => GetType().Name.ToLowerInvariant();
+    /// <summary>Keras class name, e.g. "Dense": the key of the layer's config in saved models.</summary>
+    public virtual string KerasName => GetType().Name;
 
     /// <summary>
     /// Whether the layer's weights are updated by training. As in Keras, a change takes effect for a model
@@ -177,6 +178,33 @@ public abstract class Layer : IDisposable
 
     /// <summary>Layers that train when this layer is compiled with its current Trainable flags.</summary>
     internal virtual IEnumerable<Layer> TrainableLayers() => Trainable ? [this] : [];
+
+    /// <summary>
+    /// Keras' <c>get_config</c>: "name", "trainable", then the constructor arguments under Keras' names and in its
+    /// units (activation names, initializers as <c>{"class_name", "config"}</c>). The layer's static <c>FromConfig</c>
+    /// (<see cref="IKerasLayer{TSelf}"/>) rebuilds an equal layer from it; weights are not part of it.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The layer has no config (models are saved whole by <see cref="Model.Save"/>).</exception>
+    public JsonObject GetConfig()
+    {
+        var config = new JsonObject { ["name"] = Name, ["trainable"] = Trainable };
+        WriteConfig(config);
+        return config;
+    }
+
+    /// <summary>Adds the constructor arguments to <see cref="GetConfig"/>'s result.</summary>
+    protected virtual void WriteConfig(JsonObject config) =>
+        throw new NotSupportedException($"{KerasName} '{Name}' has no config.");
+
+    /// <summary>
+    /// Writes this layer's inference ops into an exported GraphDef and returns the name of the node holding its output.
+    /// <paramref name="scope"/> prefixes the node names; <paramref name="inputShapes"/> are channels-last without batch.
+    /// </summary>
+    internal virtual string ExportGraphDef(GraphEmitter graph, string scope, string[] inputs, int[][] inputShapes) =>
+        throw new NotSupportedException($"ExportGraphDef: layer '{Name}' ({KerasName}) is not supported yet.");
+
+    /// <summary>Whether the exported ops need the batch size as a constant (see <see cref="GraphEmitter.Batch"/>).</summary>
+    internal virtual bool ExportNeedsFixedBatch => false;
 
     /// <summary>A one-line description of the configuration for summary().</summary>
     internal virtual string Describe() => KerasName;

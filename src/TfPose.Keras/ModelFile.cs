@@ -94,10 +94,10 @@ internal static class ModelFile
         if (model is Sequential)
         {
             o["input_shape"] = Ints(model.Inputs[0].Shape);
-            o["layers"] = new JsonArray([.. model.Nodes.Select(n => LayerConfig(n.Layer))]);
+            o["layers"] = new JsonArray([.. model.Nodes.Select(n => LayerEntry(n.Layer))]);
             return o;
         }
-        o["layers"] = new JsonArray([.. model.Layers.Select(LayerConfig)]);
+        o["layers"] = new JsonArray([.. model.Layers.Select(LayerEntry)]);
         var index = new Dictionary<KerasTensor, JsonObject>(ReferenceEqualityComparer.Instance);
         for (int i = 0; i < model.Inputs.Count; i++)
             index[model.Inputs[i]] = new JsonObject { ["input"] = i };
@@ -113,52 +113,36 @@ internal static class ModelFile
         return o;
     }
 
-    private static JsonArray Ints(IEnumerable<int> v) => new([.. v.Select(x => (JsonNode)x)]);
+    private static JsonArray Ints(IEnumerable<int> v) => LayerConfig.Ints(v);
 
-    private static JsonObject LayerConfig(Layer layer)
+    private static JsonObject LayerEntry(Layer layer)
     {
-        JsonObject c = layer switch
+        JsonObject config;
+        if (layer is Model m)
         {
-            Model m => ModelConfig(m),
-            Dense d => new()
+            config = ModelConfig(m);
+        }
+        else
+        {
+            if (!LayerRegistry.Contains(layer.KerasName))
+                throw NoConfig(layer);
+            try
             {
-                ["units"] = d.Units, ["activation"] = d.Activation, ["use_bias"] = d.UseBias,
-                ["kernel_initializer"] = d.KernelInitializer.ToConfig(), ["bias_initializer"] = d.BiasInitializer.ToConfig(),
-                ["kernel_regularizer"] = d.KernelRegularizer?.ToConfig(),
-            },
-            Conv2D c2 => new()
+                config = layer.GetConfig();
+            }
+            catch (NotSupportedException ex)
             {
-                ["filters"] = c2.Filters, ["kernel_size"] = Ints(c2.KernelSize), ["strides"] = Ints(c2.Strides), ["padding"] = c2.PaddingMode,
-                ["dilation_rate"] = Ints(c2.DilationRate), ["activation"] = c2.Activation, ["use_bias"] = c2.UseBias,
-                ["kernel_initializer"] = c2.KernelInitializer.ToConfig(), ["bias_initializer"] = c2.BiasInitializer.ToConfig(),
-                ["kernel_regularizer"] = c2.KernelRegularizer?.ToConfig(),
-            },
-            Conv2DTranspose ct => new()
-            {
-                ["filters"] = ct.Filters, ["kernel_size"] = Ints(ct.KernelSize), ["strides"] = Ints(ct.Strides), ["padding"] = ct.PaddingMode,
-                ["activation"] = ct.Activation, ["use_bias"] = ct.UseBias,
-                ["kernel_initializer"] = ct.KernelInitializer.ToConfig(), ["bias_initializer"] = ct.BiasInitializer.ToConfig(),
-                ["kernel_regularizer"] = ct.KernelRegularizer?.ToConfig(),
-            },
-            Activation a => new() { ["activation"] = a.Function },
-            LeakyReLU lr => new() { ["alpha"] = lr.Alpha },
-            ReLU r => new() { ["max_value"] = r.MaxValue },
-            Softmax => new(),
-            Dropout dr => new() { ["rate"] = dr.Rate },
-            Flatten => new(),
-            Reshape rs => new() { ["target_shape"] = Ints(rs.TargetShape) },
-            MaxPooling2D mp => new() { ["pool_size"] = Ints(mp.PoolSize), ["strides"] = Ints(mp.Strides), ["padding"] = mp.PaddingMode },
-            AveragePooling2D ap => new() { ["pool_size"] = Ints(ap.PoolSize), ["strides"] = Ints(ap.Strides), ["padding"] = ap.PaddingMode },
-            BatchNormalization bn => new() { ["momentum"] = bn.Momentum, ["epsilon"] = bn.Epsilon, ["center"] = bn.Center, ["scale"] = bn.Scale },
-            Concatenate cc => new() { ["axis"] = cc.Axis },
-            Add => new(),
-            ZeroPadding2D zp => new() { ["padding"] = Ints(zp.Pad) },
-            Cropping2D cr => new() { ["cropping"] = Ints(cr.Crop) },
-            UpSampling2D up => new() { ["size"] = Ints(up.Size) },
-            _ => throw new NotSupportedException($"Model.Save: layer '{layer.Name}' ({layer.GetType().Name}) has no saved-model config; save its weights with SaveWeights and rebuild it in code."),
-        };
-        return new JsonObject { ["class_name"] = layer.KerasName, ["name"] = layer.Name, ["trainable"] = layer.Trainable, ["config"] = c };
+                throw NoConfig(layer, ex);
+            }
+            // Name and trainable live beside the config, where the format has always kept them.
+            config.Remove("name");
+            config.Remove("trainable");
+        }
+        return new JsonObject { ["class_name"] = layer.KerasName, ["name"] = layer.Name, ["trainable"] = layer.Trainable, ["config"] = config };
     }
+
+    private static NotSupportedException NoConfig(Layer layer, Exception? inner = null) =>
+        new($"Model.Save: layer '{layer.Name}' ({layer.GetType().Name}) has no saved-model config; save its weights with SaveWeights and rebuild it in code.", inner);
 
     // ----- reading -----
 
@@ -241,44 +225,27 @@ internal static class ModelFile
         var name = Val<string>(l, "name", modelWhere);
         var where = $"{modelWhere}, layer '{name}' ({className})";
         var c = Obj(l, "config", where);
-        Initializer Init(string key) => Initializer.FromConfig(Obj(c, key, where), where);
-        Regularizer? Reg(string key) => c[key] is JsonObject o ? Regularizer.FromConfig(o, where) : null;
-        string Act() => Val<string>(c, "activation", where);
-        int[] I(string key) => IntArray(c, key, where);
-        Layer layer;
+        var trainable = l["trainable"]?.GetValue<bool>() ?? true;
+        if (className is "Sequential" or "Functional")
+        {
+            var model = BuildModel(c, modelWhere, device);
+            model.Trainable = trainable;
+            return model;
+        }
+        // FromConfig takes Keras' get_config form, name and trainable included.
+        var config = new JsonObject { ["name"] = name, ["trainable"] = trainable };
+        foreach (var (key, value) in c)
+            if (key is not ("name" or "trainable"))
+                config[key] = value?.DeepClone();
         try
         {
-            layer = className switch
-            {
-                "Sequential" or "Functional" => BuildModel(c, modelWhere, device),
-                "Dense" => new Dense(Val<int>(c, "units", where), Act(), Val<bool>(c, "use_bias", where), Init("kernel_initializer"), Init("bias_initializer"), Reg("kernel_regularizer"), name: name),
-                "Conv2D" => new Conv2D(Val<int>(c, "filters", where), I("kernel_size"), I("strides"), Val<string>(c, "padding", where), Act(), Val<bool>(c, "use_bias", where),
-                    Init("kernel_initializer"), Init("bias_initializer"), Reg("kernel_regularizer"), I("dilation_rate"), name: name),
-                "Conv2DTranspose" => new Conv2DTranspose(Val<int>(c, "filters", where), I("kernel_size"), I("strides"), Val<string>(c, "padding", where), Act(), Val<bool>(c, "use_bias", where),
-                    Init("kernel_initializer"), Init("bias_initializer"), Reg("kernel_regularizer"), name: name),
-                "Activation" => new Activation(Act(), name),
-                "LeakyReLU" => new LeakyReLU(Val<double>(c, "alpha", where), name),
-                "ReLU" => new ReLU(c["max_value"]?.GetValue<double>(), name),
-                "Softmax" => new Softmax(name),
-                "Dropout" => new Dropout(Val<double>(c, "rate", where), name),
-                "Flatten" => new Flatten(name),
-                "Reshape" => new Reshape(I("target_shape"), name),
-                "MaxPooling2D" => new MaxPooling2D(I("pool_size"), I("strides"), Val<string>(c, "padding", where), name),
-                "AveragePooling2D" => new AveragePooling2D(I("pool_size"), I("strides"), Val<string>(c, "padding", where), name),
-                "BatchNormalization" => new BatchNormalization(Val<double>(c, "momentum", where), Val<double>(c, "epsilon", where), Val<bool>(c, "center", where), Val<bool>(c, "scale", where), name),
-                "Concatenate" => new Concatenate(Val<int>(c, "axis", where), name),
-                "Add" => new Add(name),
-                "ZeroPadding2D" => new ZeroPadding2D(I("padding"), name),
-                "Cropping2D" => new Cropping2D(I("cropping"), name),
-                "UpSampling2D" => new UpSampling2D(I("size"), name),
-                _ => throw new InvalidDataException($"{where}: unknown layer class '{className}'."),
-            };
+            return LayerRegistry.TryFromConfig(className, config, out var layer)
+                ? layer!
+                : throw new InvalidDataException($"{where}: unknown layer class '{className}'; known: {string.Join(", ", LayerRegistry.ClassNames)}.");
         }
         catch (ArgumentException ex)
         {
             throw new InvalidDataException($"{where}: invalid config: {ex.Message}", ex);
         }
-        layer.Trainable = l["trainable"]?.GetValue<bool>() ?? true;
-        return layer;
     }
 }

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -9,7 +10,7 @@ namespace TfPose.Keras;
 /// moving = moving·momentum + batch·(1 − momentum). Inference, or a layer frozen at compile time
 /// (Keras 2 / TF2 semantics), uses the moving statistics.
 /// </summary>
-public sealed class BatchNormalization : Layer
+public sealed class BatchNormalization : Layer, IKerasLayer<BatchNormalization>
 {
     public BatchNormalization(double momentum = 0.99, double epsilon = 1e-3, bool center = true, bool scale = true, string? name = null) : base(name)
     {
@@ -23,7 +24,6 @@ public sealed class BatchNormalization : Layer
     public double Epsilon { get; }
     public bool Center { get; }
     public bool Scale { get; }
-    public override string KerasName => "BatchNormalization";
 
     internal Weight? Gamma => Weights.FirstOrDefault(w => w.Name == "gamma");
     internal Weight? Beta => Weights.FirstOrDefault(w => w.Name == "beta");
@@ -93,53 +93,43 @@ public sealed class BatchNormalization : Layer
         return y;
     }
 
-    internal override string Describe() => $"BatchNormalization(momentum={Momentum}, epsilon={Epsilon})";
-}
-
-/// <summary>Concatenates along a Keras axis (default -1, the channels).</summary>
-public sealed class Concatenate(int axis = -1, string? name = null) : Layer(name)
-{
-    public int Axis { get; } = axis;
-    public override string KerasName => "Concatenate";
-
-    public override int[] ComputeOutputShape(int[][] s)
+    protected override void WriteConfig(JsonObject config)
     {
-        int rank = s[0].Length, a = Axis < 0 ? Axis + rank : Axis - 1;
-        var outShape = (int[])s[0].Clone();
-        for (int i = 1; i < s.Length; i++)
+        config["momentum"] = Momentum;
+        config["epsilon"] = Epsilon;
+        config["center"] = Center;
+        config["scale"] = Scale;
+    }
+
+    public static BatchNormalization FromConfig(JsonObject config) => LayerConfig.Read(config, c => new BatchNormalization(
+        c.Double("momentum", 0.99), c.Double("epsilon", 1e-3), c.Bool("center", true), c.Bool("scale", true),
+        c.Int("axis", -1) == -1 ? c.Name : throw new ArgumentException("only axis -1 (channels) is supported")));
+
+    /// <summary>
+    /// Inference with the moving statistics: FusedBatchNormV3 (is_training=false) on images; on other ranks, which
+    /// FusedBatchNorm does not take, y = x·a + b with a = gamma/sqrt(var + eps), b = beta − mean·a, the subgraph
+    /// TensorFlow writes, folded.
+    /// </summary>
+    internal override string ExportGraphDef(GraphEmitter g, string scope, string[] x, int[][] inputShapes)
+    {
+        var inShape = inputShapes[0];
+        if (inShape.Length == 3)
         {
-            if (s[i].Length != rank || Enumerable.Range(0, rank).Any(d => d != a && s[i][d] != s[0][d]))
-                throw new ArgumentException($"Concatenate '{Name}': shapes {string.Join(" and ", s.Select(Layout.Format))} differ off the concatenation axis.");
-            outShape[a] += s[i][a];
+            long c = inShape[^1];
+            using var one = ones(c);
+            using var zero = zeros(c);
+            return g.Node(scope + "/FusedBatchNormV3", "FusedBatchNormV3", x[0],
+                    g.Const(scope + "/gamma", Gamma?.Value ?? one), g.Const(scope + "/beta", Beta?.Value ?? zero),
+                    g.Const(scope + "/moving_mean", MovingMean.Value), g.Const(scope + "/moving_variance", MovingVariance.Value))
+                .FloatType().FloatType("U").Float("epsilon", (float)Epsilon).Float("exponential_avg_factor", 1f)
+                .Bool("is_training", false).Str("data_format", "NHWC");
         }
-        return outShape;
+        using var _ = no_grad();
+        using var a = (MovingVariance.Value + Epsilon).rsqrt() * (Gamma?.Value ?? ones(1));
+        using var b = (Beta?.Value ?? zeros(1)) - MovingMean.Value * a;
+        var mul = g.Op(scope + "/batchnorm/mul", "Mul", x[0], g.Const(scope + "/batchnorm/scale", a));
+        return g.Op(scope + "/batchnorm/add", "AddV2", mul, g.Const(scope + "/batchnorm/offset", b));
     }
 
-    internal override Tensor Forward(Tensor[] x, CallContext ctx)
-    {
-        int rank = (int)x[0].dim();
-        int kerasAxis = Axis < 0 ? Axis + rank : Axis;
-        return cat(x, Layout.ToInternalAxis(kerasAxis, rank));
-    }
-}
-
-/// <summary>Element-wise sum of inputs of equal shape.</summary>
-public sealed class Add(string? name = null) : Layer(name)
-{
-    public override string KerasName => "Add";
-
-    public override int[] ComputeOutputShape(int[][] s)
-    {
-        if (s.Any(t => !t.SequenceEqual(s[0])))
-            throw new ArgumentException($"Add '{Name}': input shapes differ: {string.Join(", ", s.Select(Layout.Format))}.");
-        return s[0];
-    }
-
-    internal override Tensor Forward(Tensor[] x, CallContext ctx)
-    {
-        var y = x[0];
-        for (int i = 1; i < x.Length; i++)
-            y = y + x[i];
-        return y;
-    }
+    internal override string Describe() => $"BatchNormalization(momentum={Momentum}, epsilon={Epsilon})";
 }
