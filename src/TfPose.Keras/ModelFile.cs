@@ -9,9 +9,11 @@ namespace TfPose.Keras;
 /// <list type="bullet">
 /// <item><c>config.json</c>: <c>{"format": "tfpose-keras-model-1", "model": M}</c> where M is
 /// <c>{"class_name": "Sequential" | "Functional", "name", "seed", "trainable", "layers": [L...], ...}</c>.
-/// Each L is <c>{"class_name": "Dense", "name": "dense", "trainable": true, "config": {...}}</c> with Keras' argument
-/// names (units, activation, kernel_size, strides, padding, ...; initialisers and regularisers as
-/// <c>{"class_name", "config"}</c>); a nested model's L has class_name Sequential/Functional and M as its config.
+/// Each L is <c>{"class_name": "Dense", "name": "dense", "trainable": true, "config": {...}}</c>: the config is the
+/// layer's <see cref="Layer.GetConfig"/> (Keras' argument names: units, activation, kernel_size, strides, padding, ...;
+/// initialisers and regularisers as <c>{"class_name", "config"}</c>) without name and trainable, which sit beside it,
+/// and class_name picks the layer's <c>FromConfig</c> (<see cref="LayerRegistry"/>) on loading. A nested model's L
+/// has class_name Sequential/Functional and M as its config.
 /// A Sequential M adds <c>"input_shape"</c> and lists its stack in order. A Functional M adds
 /// <c>"inputs": [{"name", "shape"}]</c>, <c>"nodes": [{"layer": name, "inputs": [ref...]}]</c> in execution order and
 /// <c>"outputs": [ref...]</c>, where a ref is <c>{"input": i}</c> (model input i) or <c>{"node": k}</c> (output of node k).

@@ -1,7 +1,3 @@
-using System.Text.Json.Nodes;
-using TorchSharp;
-using static TorchSharp.torch;
-
 namespace TfPose.Keras;
 
 /// <summary>TensorFlow's padding arithmetic ("same" pads the extra pixel at the bottom/right).</summary>

@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace TfPose.Keras;
