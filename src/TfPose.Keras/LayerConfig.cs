@@ -98,6 +98,35 @@ internal sealed class ConfigReader(JsonObject config)
     }
 
     /// <summary>
+    /// A Keras argument this implementation supports only at some values (data_format "channels_last", groups 1, no
+    /// constraints): absent, JSON null or one of <paramref name="supported"/> passes; anything else is a problem
+    /// rather than a layer that silently computes something other than the config says.
+    /// </summary>
+    public void Expect(string key, params JsonNode[] supported)
+    {
+        var node = config[key];
+        if (node is null || supported.Any(s => Same(s, node)))
+            return;
+        var allowed = supported.Length == 0 ? "null" : string.Join(" or ", supported.Select(s => s.ToJsonString()));
+        Problems.Add($"'{key}' {node.ToJsonString()} is not supported (only {allowed})");
+    }
+
+    /// <summary>Checks data_format is channels-last (or absent) and returns this reader, for use inside an expression.</summary>
+    public ConfigReader ExpectChannelsLast()
+    {
+        Expect("data_format", "channels_last");
+        return this;
+    }
+
+    /// <summary>Keras' channels-last data format and no bias regularizer, activity regularizer or constraints.</summary>
+    public void ExpectKernelLayerDefaults()
+    {
+        Expect("data_format", "channels_last");
+        foreach (var key in (string[])["bias_regularizer", "activity_regularizer", "kernel_constraint", "bias_constraint"])
+            Expect(key);
+    }
+
+    /// <summary>
     /// Padding or cropping of height and width as [top, bottom, left, right], from that flat list or any of Keras'
     /// forms: one integer for all sides, [height, width] (symmetric), or [[top, bottom], [left, right]].
     /// </summary>
@@ -197,6 +226,14 @@ internal sealed class ConfigReader(JsonObject config)
         Problems.Add($"'{key}' must be {expected}, not {node.ToJsonString()}");
         return fallback;
     }
+
+    /// <summary>JSON equality with numbers compared as numbers (Keras writes 0.0 where 0 is meant).</summary>
+    private static bool Same(JsonNode a, JsonNode b) => (a, b) switch
+    {
+        (JsonArray x, JsonArray y) => x.Count == y.Count && x.Zip(y).All(p => p.First is not null && p.Second is not null && Same(p.First, p.Second)),
+        _ when Number(a) is { } x && Number(b) is { } y => x == y,
+        _ => a.ToJsonString() == b.ToJsonString(),
+    };
 
     private static double? Number(JsonNode n) =>
         n is JsonValue && n.GetValueKind() == JsonValueKind.Number

@@ -228,6 +228,16 @@ public class LayerContractTests
         var rate = Assert.Throws<ArgumentException>(() => Dropout.FromConfig(new JsonObject { ["rate"] = 1.5 }));
         Assert.Contains("[0, 1)", rate.Message);
         Assert.Throws<ArgumentException>(() => UpSampling2D.FromConfig(new JsonObject { ["interpolation"] = "bilinear" }));
+
+        // Keras arguments this implementation does not follow are refused, not ignored; Keras' own defaults pass.
+        var unsupported = Assert.Throws<ArgumentException>(() => Conv2D.FromConfig((JsonObject)JsonNode.Parse("""
+            {"filters": 1, "kernel_size": 1, "data_format": "channels_first", "groups": 2, "bias_constraint": {"class_name": "NonNeg"}}
+            """)!));
+        Assert.Contains("'data_format'", unsupported.Message);
+        Assert.Contains("'groups'", unsupported.Message);
+        Assert.Contains("'bias_constraint'", unsupported.Message);
+        Assert.Null(ReLU.FromConfig((JsonObject)JsonNode.Parse("""{"max_value": null, "negative_slope": 0.0, "threshold": 0.0}""")!).MaxValue);
+        Assert.Contains("'threshold'", Assert.Throws<ArgumentException>(() => ReLU.FromConfig(new JsonObject { ["threshold"] = 0.5 })).Message);
     }
 
     /// <summary>

@@ -100,9 +100,11 @@ public sealed class BatchNormalization : Layer, IKerasLayer<BatchNormalization>
         config["scale"] = Scale;
     }
 
-    public static BatchNormalization FromConfig(JsonObject config) => LayerConfig.Read(config, c => new BatchNormalization(
-        c.Double("momentum", 0.99), c.Double("epsilon", 1e-3), c.Bool("center", true), c.Bool("scale", true),
-        c.Int("axis", -1) == -1 ? c.Name : throw new ArgumentException("only axis -1 (channels) is supported")));
+    public static BatchNormalization FromConfig(JsonObject config) => LayerConfig.Read(config, c =>
+    {
+        c.Expect("axis", -1);
+        return new BatchNormalization(c.Double("momentum", 0.99), c.Double("epsilon", 1e-3), c.Bool("center", true), c.Bool("scale", true), c.Name);
+    });
 
     /// <summary>
     /// Inference with the moving statistics: FusedBatchNormV3 (is_training=false) on images; on other ranks, which

@@ -97,10 +97,14 @@ public sealed class Conv2D : Layer, IKerasLayer<Conv2D>
         config["kernel_regularizer"] = KernelRegularizer?.ToConfig();
     }
 
-    public static Conv2D FromConfig(JsonObject config) => LayerConfig.Read(config, c => new Conv2D(c.Int("filters"), c.Ints("kernel_size", 2),
-        c.Ints("strides", 2, [1, 1]), c.String("padding", "valid"), c.Activation(), c.Bool("use_bias", true),
-        c.Initializer("kernel_initializer", Initializer.GlorotUniform()), c.Initializer("bias_initializer", Initializer.Zeros()),
-        c.Regularizer("kernel_regularizer"), c.Ints("dilation_rate", 2, [1, 1]), name: c.Name));
+    public static Conv2D FromConfig(JsonObject config) => LayerConfig.Read(config, c =>
+    {
+        c.ExpectKernelLayerDefaults();
+        c.Expect("groups", 1);
+        return new Conv2D(c.Int("filters"), c.Ints("kernel_size", 2), c.Ints("strides", 2, [1, 1]), c.String("padding", "valid"), c.Activation(),
+            c.Bool("use_bias", true), c.Initializer("kernel_initializer", Initializer.GlorotUniform()), c.Initializer("bias_initializer", Initializer.Zeros()),
+            c.Regularizer("kernel_regularizer"), c.Ints("dilation_rate", 2, [1, 1]), name: c.Name);
+    });
 
     /// <summary>Conv2D on an HWIO kernel, BiasAdd, activation.</summary>
     internal override string ExportGraphDef(GraphEmitter g, string scope, string[] x, int[][] inputShapes)

@@ -117,10 +117,15 @@ public sealed class Conv2DTranspose : Layer, IKerasLayer<Conv2DTranspose>
         config["kernel_regularizer"] = KernelRegularizer?.ToConfig();
     }
 
-    public static Conv2DTranspose FromConfig(JsonObject config) => LayerConfig.Read(config, c => new Conv2DTranspose(c.Int("filters"),
-        c.Ints("kernel_size", 2), c.Ints("strides", 2, [1, 1]), c.String("padding", "valid"), c.Activation(), c.Bool("use_bias", true),
-        c.Initializer("kernel_initializer", Initializer.GlorotUniform()), c.Initializer("bias_initializer", Initializer.Zeros()),
-        c.Regularizer("kernel_regularizer"), name: c.Name));
+    public static Conv2DTranspose FromConfig(JsonObject config) => LayerConfig.Read(config, c =>
+    {
+        c.ExpectKernelLayerDefaults();
+        c.Expect("output_padding");
+        c.Expect("dilation_rate", 1, new JsonArray(1, 1));
+        return new Conv2DTranspose(c.Int("filters"), c.Ints("kernel_size", 2), c.Ints("strides", 2, [1, 1]), c.String("padding", "valid"), c.Activation(),
+            c.Bool("use_bias", true), c.Initializer("kernel_initializer", Initializer.GlorotUniform()), c.Initializer("bias_initializer", Initializer.Zeros()),
+            c.Regularizer("kernel_regularizer"), name: c.Name);
+    });
 
     /// <summary>Conv2DBackpropInput's input_sizes includes the batch; see <see cref="GraphDefExporter"/>.</summary>
     internal override bool ExportNeedsFixedBatch => true;

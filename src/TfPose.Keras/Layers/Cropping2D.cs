@@ -23,7 +23,7 @@ public sealed class Cropping2D : Layer, IKerasLayer<Cropping2D>
     /// <summary>Written flat, [top, bottom, left, right]; read also in Keras' forms (see <see cref="ConfigReader.Sides"/>).</summary>
     protected override void WriteConfig(JsonObject config) => config["cropping"] = LayerConfig.Ints(Crop);
 
-    public static Cropping2D FromConfig(JsonObject config) => LayerConfig.Read(config, c => new Cropping2D(c.Sides("cropping", [0, 0, 0, 0]), c.Name));
+    public static Cropping2D FromConfig(JsonObject config) => LayerConfig.Read(config, c => new Cropping2D(c.ExpectChannelsLast().Sides("cropping", [0, 0, 0, 0]), c.Name));
 
     internal override string ExportGraphDef(GraphEmitter g, string scope, string[] x, int[][] inputShapes)
     {

@@ -69,9 +69,13 @@ public sealed class Dense : Layer, IKerasLayer<Dense>
         config["kernel_regularizer"] = KernelRegularizer?.ToConfig();
     }
 
-    public static Dense FromConfig(JsonObject config) => LayerConfig.Read(config, c => new Dense(c.Int("units"), c.Activation(), c.Bool("use_bias", true),
-        c.Initializer("kernel_initializer", Initializer.GlorotUniform()), c.Initializer("bias_initializer", Initializer.Zeros()),
-        c.Regularizer("kernel_regularizer"), name: c.Name));
+    public static Dense FromConfig(JsonObject config) => LayerConfig.Read(config, c =>
+    {
+        c.ExpectKernelLayerDefaults();
+        return new Dense(c.Int("units"), c.Activation(), c.Bool("use_bias", true),
+            c.Initializer("kernel_initializer", Initializer.GlorotUniform()), c.Initializer("bias_initializer", Initializer.Zeros()),
+            c.Regularizer("kernel_regularizer"), name: c.Name);
+    });
 
     /// <summary>MatMul + BiasAdd + activation, as TensorFlow writes a Dense on (batch, features).</summary>
     internal override string ExportGraphDef(GraphEmitter g, string scope, string[] x, int[][] inputShapes)

@@ -31,6 +31,7 @@ public abstract class Pooling2D : Layer
     private protected static T Read<T>(JsonObject config, Func<int[], int[]?, string, string?, T> make) where T : Pooling2D =>
         LayerConfig.Read(config, c =>
         {
+            c.Expect("data_format", "channels_last");
             var pool = c.Ints("pool_size", 2, [2, 2])!;
             return make(pool, c.Ints("strides", 2, null), c.String("padding", "valid"), c.Name);
         });

@@ -12,7 +12,12 @@ public sealed class ReLU(double? maxValue = null, string? name = null) : Layer(n
 
     protected override void WriteConfig(JsonObject config) => config["max_value"] = MaxValue;
 
-    public static ReLU FromConfig(JsonObject config) => LayerConfig.Read(config, c => new ReLU(c.NullableDouble("max_value"), c.Name));
+    public static ReLU FromConfig(JsonObject config) => LayerConfig.Read(config, c =>
+    {
+        c.Expect("negative_slope", 0, 0.0);
+        c.Expect("threshold", 0, 0.0);
+        return new ReLU(c.NullableDouble("max_value"), c.Name);
+    });
 
     internal override string ExportGraphDef(GraphEmitter g, string scope, string[] x, int[][] inputShapes)
     {

@@ -9,12 +9,16 @@ public sealed class Softmax(string? name = null) : Layer(name), IKerasLayer<Soft
     public override int[] ComputeOutputShape(int[][] s) => s[0];
     internal override Tensor Forward(Tensor[] x, CallContext ctx) => Activations.Apply("softmax", x[0]);
 
-    /// <summary>Keras' axis argument: only the default, the last axis, is supported.</summary>
+    /// <summary>No arguments to write: Keras' axis is always the last one here (FromConfig accepts only -1).</summary>
     protected override void WriteConfig(JsonObject config)
     {
     }
 
-    public static Softmax FromConfig(JsonObject config) => LayerConfig.Read(config, c => new Softmax(c.Int("axis", -1) == -1 ? c.Name : throw new ArgumentException("only axis -1 is supported")));
+    public static Softmax FromConfig(JsonObject config) => LayerConfig.Read(config, c =>
+    {
+        c.Expect("axis", -1);
+        return new Softmax(c.Name);
+    });
 
     internal override string ExportGraphDef(GraphEmitter g, string scope, string[] x, int[][] inputShapes) => g.Op(scope + "/Softmax", "Softmax", x[0]);
 }

@@ -14,8 +14,11 @@ public sealed class UpSampling2D : Layer, IKerasLayer<UpSampling2D>
 
     protected override void WriteConfig(JsonObject config) => config["size"] = LayerConfig.Ints(Size);
 
-    public static UpSampling2D FromConfig(JsonObject config) => LayerConfig.Read(config, c => new UpSampling2D(
-        c.String("interpolation", "nearest") == "nearest" ? c.Ints("size", 2, [2, 2]) : throw new ArgumentException("only interpolation 'nearest' is supported"), c.Name));
+    public static UpSampling2D FromConfig(JsonObject config) => LayerConfig.Read(config, c =>
+    {
+        c.Expect("interpolation", "nearest");
+        return new UpSampling2D(c.ExpectChannelsLast().Ints("size", 2, [2, 2]), c.Name);
+    });
 
     internal override string ExportGraphDef(GraphEmitter g, string scope, string[] x, int[][] inputShapes) =>
         g.Node(scope + "/ResizeNearestNeighbor", "ResizeNearestNeighbor", x[0], g.ConstInt(scope + "/size", [inputShapes[0][0] * Size[0], inputShapes[0][1] * Size[1]], 2))

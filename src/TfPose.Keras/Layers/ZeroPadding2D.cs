@@ -19,7 +19,7 @@ public sealed class ZeroPadding2D : Layer, IKerasLayer<ZeroPadding2D>
     /// <summary>Written flat, [top, bottom, left, right]; read also in Keras' forms (see <see cref="ConfigReader.Sides"/>).</summary>
     protected override void WriteConfig(JsonObject config) => config["padding"] = LayerConfig.Ints(Pad);
 
-    public static ZeroPadding2D FromConfig(JsonObject config) => LayerConfig.Read(config, c => new ZeroPadding2D(c.Sides("padding", [1, 1, 1, 1]), c.Name));
+    public static ZeroPadding2D FromConfig(JsonObject config) => LayerConfig.Read(config, c => new ZeroPadding2D(c.ExpectChannelsLast().Sides("padding", [1, 1, 1, 1]), c.Name));
 
     internal override string ExportGraphDef(GraphEmitter g, string scope, string[] x, int[][] inputShapes)
     {
