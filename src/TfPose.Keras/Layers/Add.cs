@@ -24,6 +24,7 @@ public sealed class Add(string? name = null) : Layer(name), IKerasLayer<Add>
 
     protected override void WriteConfig(JsonObject config)
     {
+        // Only the name and trainable flag GetConfig already holds.
     }
 
     public static Add FromConfig(JsonObject config) => LayerConfig.Read(config, c => new Add(c.Name));

@@ -11,6 +11,7 @@ public sealed class Flatten(string? name = null) : Layer(name), IKerasLayer<Flat
 
     protected override void WriteConfig(JsonObject config)
     {
+        // Only the name and trainable flag GetConfig already holds.
     }
 
     public static Flatten FromConfig(JsonObject config) => LayerConfig.Read(config, c => new Flatten(c.Name));

@@ -12,6 +12,7 @@ public sealed class Softmax(string? name = null) : Layer(name), IKerasLayer<Soft
     /// <summary>No arguments to write: Keras' axis is always the last one here (FromConfig accepts only -1).</summary>
     protected override void WriteConfig(JsonObject config)
     {
+        // Only the name and trainable flag GetConfig already holds.
     }
 
     public static Softmax FromConfig(JsonObject config) => LayerConfig.Read(config, c =>
