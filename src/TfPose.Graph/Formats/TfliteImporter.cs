@@ -14,7 +14,7 @@ namespace TfPose.Graph.Formats;
 /// TensorFlow counterpart becomes a node of op <c>tflite:NAME</c>, so it is reported with every other unsupported op
 /// instead of failing the load. Problems of the file itself are collected, all of them, for one error.
 /// </summary>
-internal sealed class TfliteImporter
+internal sealed partial class TfliteImporter
 {
     /// <summary>The attribute naming the TFLite operator a <c>tflite:</c> node stands for, which unsupported-op reports show.</summary>
     public const string OperatorAttribute = "_tflite_operator";
@@ -407,7 +407,7 @@ internal sealed class TfliteImporter
         var op = c.Source;
         if (op.Code == S.Custom)
         {
-            Unsupported(c, "custom operator");
+            Custom(c);
             return;
         }
         if (QuantizedActivation(c) is { } quantized)

@@ -13,7 +13,8 @@ internal sealed class TfliteModelBuilder
 
     private sealed record TensorSpec(string Name, sbyte Type, int[] Shape, int Buffer, int[]? Signature, float[]? Scale, long[]? ZeroPoint, int Dimension);
 
-    private sealed record OperatorSpec(int Code, string? Custom, int[] Inputs, int[] Outputs, byte OptionsType, Func<FlatBufferBuilder, int>? Options);
+    private sealed record OperatorSpec(int Code, string? Custom, int[] Inputs, int[] Outputs, byte OptionsType, Func<FlatBufferBuilder, int>? Options,
+        byte[]? CustomOptions = null, int Version = 1);
 
     private readonly List<TensorSpec> _tensors = [];
     private readonly List<byte[]> _buffers = [[]];
@@ -98,7 +99,9 @@ internal sealed class TfliteModelBuilder
     public void Operator(string name, int[] inputs, int[] outputs, string? optionsType = null, Func<FlatBufferBuilder, int>? options = null) =>
         Operator(Builtins[name], inputs, outputs, optionsType is null ? (byte)0 : OptionTypes[optionsType], options ?? (optionsType is null ? null : Options()));
 
-    public void Custom(string name, int[] inputs, int[] outputs) => _operators.Add(new OperatorSpec(32, name, inputs, outputs, 0, null));
+    /// <summary>A custom operator; <paramref name="options"/> become its custom_options bytes, <paramref name="version"/> its code's version.</summary>
+    public void Custom(string name, int[] inputs, int[] outputs, byte[]? options = null, int version = 1) =>
+        _operators.Add(new OperatorSpec(32, name, inputs, outputs, 0, null, options, version));
 
     public void Signature(string key, (string, int)[] inputs, (string, int)[] outputs) => _signatures.Add((key, inputs, outputs));
 
@@ -160,7 +163,7 @@ internal sealed class TfliteModelBuilder
     private byte[] Serialize(string identifier, long externalStart)
     {
         var fb = new FlatBufferBuilder(1024);
-        var codes = _operators.Select(o => (o.Code, o.Custom)).Distinct().ToList();
+        var codes = _operators.Select(o => (o.Code, o.Custom, o.Version)).Distinct().ToList();
 
         var bufferOffsets = new int[_buffers.Count];
         var position = externalStart;
@@ -219,8 +222,11 @@ internal sealed class TfliteModelBuilder
             var inputs = IntVector(fb, o.Inputs);
             var outputs = IntVector(fb, o.Outputs);
             int? options = o.Options?.Invoke(fb);
-            fb.StartTable(5);
-            fb.AddUint(0, (uint)codes.IndexOf((o.Code, o.Custom)), 0);
+            VectorOffset? custom = o.CustomOptions is { Length: > 0 } bytes ? ByteVector(fb, bytes) : null;
+            fb.StartTable(6);
+            fb.AddUint(0, (uint)codes.IndexOf((o.Code, o.Custom, o.Version)), 0);
+            if (custom is { } c)
+                fb.AddOffset(5, c.Value, 0);
             fb.AddOffset(1, inputs.Value, 0);
             fb.AddOffset(2, outputs.Value, 0);
             if (options is { } opt)
@@ -250,7 +256,7 @@ internal sealed class TfliteModelBuilder
             fb.AddSbyte(0, (sbyte)Math.Min(c.Code, 127), 0);
             if (custom is { } s)
                 fb.AddOffset(1, s.Value, 0);
-            fb.AddInt(2, 1, 1);
+            fb.AddInt(2, c.Version, 1);
             fb.AddInt(3, c.Code, 0);
             return fb.EndTable();
         }).ToArray();
