@@ -351,7 +351,7 @@ internal sealed partial class TfliteImporter
     private readonly struct Op(TfliteImporter importer, TfliteOperator op)
     {
         public TfliteOperator Source => op;
-        public string Where => $"operator {op.Index} ({op.Name})";
+        public string Where => importer._graph.Index == 0 ? $"operator {op.Index} ({op.Name})" : $"subgraph {importer._graph.Index} operator {op.Index} ({op.Name})";
 
         public bool Has(int k) => k < op.Inputs.Length && op.Inputs[k] >= 0;
         public int InputCount => op.Inputs.Length;
@@ -530,6 +530,8 @@ internal sealed partial class TfliteImporter
             case "TOPK_V2": TopK(c); break;
             case "NON_MAX_SUPPRESSION_V4": NonMaxSuppression(c, "NonMaxSuppressionV4", 5); break;
             case "NON_MAX_SUPPRESSION_V5": NonMaxSuppression(c, "NonMaxSuppressionV5", 6); break;
+            case "IF": If(c); break;
+            case "WHILE": While(c); break;
             default: Unsupported(c, null); break;
         }
     }
@@ -547,7 +549,7 @@ internal sealed partial class TfliteImporter
         "STRIDED_SLICE", "GATHER", "GATHER_ND", "EMBEDDING_LOOKUP", "PAD", "PADV2", "MIRROR_PAD", "TILE", "BROADCAST_TO", "REVERSE_V2",
         "SHAPE", "RANK", "FILL", "RANGE", "CAST", "WHERE", "ADD_N", "ONE_HOT", "SPACE_TO_BATCH_ND", "BATCH_TO_SPACE_ND", "SPARSE_TO_DENSE",
         "SELECT", "SELECT_V2", "RESIZE_BILINEAR", "RESIZE_NEAREST_NEIGHBOR", "DEPTH_TO_SPACE", "SPACE_TO_DEPTH", "BATCH_MATMUL", "TOPK_V2",
-        "NON_MAX_SUPPRESSION_V4", "NON_MAX_SUPPRESSION_V5",
+        "NON_MAX_SUPPRESSION_V4", "NON_MAX_SUPPRESSION_V5", "IF", "WHILE",
     };
 
     private static bool IsFloat(DataType type) => type is DataType.DtFloat or DataType.DtHalf or DataType.DtDouble or DataType.DtBfloat16;
