@@ -108,4 +108,27 @@ public class TfliteControlFlowOpTests
         error = Assert.Throws<GraphFormatException>(() => TfliteGraphModel.Parse(b.Build(), "while.tflite"));
         Assert.Contains("operator 0 (WHILE) calls subgraph 2 with 2 value(s) for 2 result(s), but that subgraph takes 2 and returns 1", error.Message);
     }
+
+    [Fact]
+    public void A_subgraph_calling_itself_is_a_load_error_not_a_stack_overflow()
+    {
+        // WHILE(i) with condition subgraph 1 and body subgraph 2, whose own WHILE calls subgraph 2 again.
+        var b = new TfliteModelBuilder();
+        var i = b.Input("i", [], I32);
+        var iOut = b.Tensor("i_out", I32, []);
+        var cond = b.Subgraph(out var condAt);
+        var ci = cond.Input("i", [], I32);
+        var less = cond.Tensor("less", Bool, []);
+        cond.Operator("LESS", [ci, ci], [less]);
+        cond.Output(less);
+        var body = b.Subgraph(out var bodyAt);
+        var bi = body.Input("i", [], I32);
+        var inner = body.Tensor("inner", I32, []);
+        body.Operator("WHILE", [bi], [inner], "While", TfliteModelBuilder.Options((0, condAt), (1, bodyAt)));
+        body.Output(inner);
+        b.Operator("WHILE", [i], [iOut], "While", TfliteModelBuilder.Options((0, condAt), (1, bodyAt)));
+        b.Output(iOut);
+        var error = Assert.Throws<GraphFormatException>(() => TfliteGraphModel.Parse(b.Build(), "loop.tflite"));
+        Assert.Contains("subgraph 2 operator 0 (WHILE): its body, subgraph 2, calls itself", error.Message);
+    }
 }

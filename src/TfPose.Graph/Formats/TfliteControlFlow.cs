@@ -19,6 +19,9 @@ internal sealed partial class TfliteImporter
 
     private TfliteImporter Main => _caller ?? this;
 
+    /// <summary>Subgraphs calling subgraphs deeper than this are refused before the nesting can exhaust the stack.</summary>
+    private const int MaxCallDepth = 32;
+
     private static AttrValue Function(string name) => new() { Func = new NameAttrList { Name = name } };
 
     private static AttrValue Types(IEnumerable<DataType> types)
@@ -32,6 +35,8 @@ internal sealed partial class TfliteImporter
     private void If(Op c)
     {
         var o = c.Options(S.Options.If) ?? throw new TfliteFormatException($"{c.Where} has no IfOptions naming its branches");
+        if (c.InputCount < 1 || c.OutputCount < 1)
+            throw new TfliteFormatException($"{c.Where} has {c.InputCount} inputs and {c.OutputCount} outputs; it needs a condition and at least one result");
         var then = FunctionOf(o.Int(0), c, "then branch");
         var otherwise = FunctionOf(o.Int(1), c, "else branch");
         var args = Enumerable.Range(1, c.InputCount - 1).ToList();
@@ -81,8 +86,11 @@ internal sealed partial class TfliteImporter
                 (index == 0 ? "the main one" : $"but the model has subgraphs 0 to {_model.Subgraphs.Count - 1}"));
         if (main._functions.TryGetValue(index, out var known))
             return (index, known);
-        if (!main._importing.Add(index))
+        if (main._importing.Contains(index))
             throw new TfliteFormatException($"{c.Where}: its {role}, subgraph {index}, calls itself; TfPose runs no recursion");
+        if (main._importing.Count >= MaxCallDepth)
+            throw new TfliteFormatException($"{c.Where}: subgraphs call subgraphs more than {MaxCallDepth} deep");
+        main._importing.Add(index);
         try
         {
             var subgraph = _model.Subgraphs[index];
