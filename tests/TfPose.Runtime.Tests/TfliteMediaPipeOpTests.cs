@@ -250,4 +250,49 @@ public class TfliteMediaPipeOpTests
         Assert.Contains("operator 0 (MaxPoolingWithArgmax2D): its custom options hold 8 bytes, fewer than the 20 of TfLitePoolParams", error.Message);
         Assert.Contains("operator 2 (TransformLandmarks): the custom options flexbuffer is unreadable", error.Message);
     }
+
+    // flexbuffers.encode({subset_idxs: [0, 3], left_rotation_idx: 1, right_rotation_idx: 2, target_rotation_radians: 0,
+    // output_height: 2, output_width: 4, scale_x: 1.5, scale_y: 1}) by the flatbuffers npm package (subset_idxs as a
+    // fixed-size typed vector of two int8s).
+    private static readonly byte[] TransformMatrixOptions =
+    [
+        108, 101, 102, 116, 95, 114, 111, 116, 97, 116, 105, 111, 110, 95, 105, 100, 120, 0, 111, 117, 116, 112, 117, 116, 95, 104, 101, 105, 103,
+        104, 116, 0, 111, 117, 116, 112, 117, 116, 95, 119, 105, 100, 116, 104, 0, 114, 105, 103, 104, 116, 95, 114, 111, 116, 97, 116, 105, 111,
+        110, 95, 105, 100, 120, 0, 115, 99, 97, 108, 101, 95, 120, 0, 115, 99, 97, 108, 101, 95, 121, 0, 115, 117, 98, 115, 101, 116, 95, 105,
+        100, 120, 115, 0, 0, 3, 116, 97, 114, 103, 101, 116, 95, 114, 111, 116, 97, 116, 105, 111, 110, 95, 114, 97, 100, 105, 97, 110, 115, 0,
+        8, 119, 102, 89, 77, 59, 52, 45, 32, 0, 9, 0, 0, 0, 1, 0, 0, 0, 8, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 4, 0, 0, 0, 2, 0, 0, 0, 0, 0, 192,
+        63, 1, 0, 0, 0, 72, 0, 0, 0, 0, 0, 0, 0, 4, 4, 4, 4, 14, 4, 64, 4, 40, 38, 1,
+    ];
+
+    [Fact]
+    public void Landmarks2TransformMatrix_version_2_builds_the_crop_matrix_from_rotation_and_subset_box()
+    {
+        // Landmarks 0 (1, 1), left 1 (0, 0), right 2 (0, 2), 3 (3, 5). Rotation r = 0 − atan2(2, 0) = −π/2: a = cos r = 0,
+        // b = sin r = −1. The subset {0, 3} rotated by r: (a·x − b·y, b·x + a·y) = (1, −1) and (5, −3): box 4 × 2, centre
+        // (3, −2), rotated back (a·3 + b·(−2), −b·3 + a·(−2)) = (2, 3). sx = 1.5·4/4 = 1.5, sy = 1·2/2 = 1. Rows:
+        // (a·sx, b·sy, 0, 2 − 0·2 − (−1)·1) = (0, −1, 0, 3); (−b·sx, a·sy, 0, 3 − 1.5·2 − 0) = (1.5, 0, 0, 0).
+        var b = new TfliteModelBuilder();
+        var input = b.Input("lm", [1, 4, 3]);
+        var m = b.Tensor("m", F32, [1, 4, 4]);
+        b.Custom("Landmarks2TransformMatrix", [input], [m], TransformMatrixOptions, 2);
+        b.Output(m);
+        var (values, shape) = Run<float>(b, "m", Feed("lm", new float[] { 1, 1, 0, 0, 0, 0, 0, 2, 0, 3, 5, 9 }, 1, 4, 3));
+        Assert.Equal([1L, 4, 4], shape);
+        Close([0, -1, 0, 3, 1.5f, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1], values, 1e-5);
+    }
+
+    [Fact]
+    public void Landmarks2TransformMatrix_version_1_is_reported_by_name_and_index()
+    {
+        var b = new TfliteModelBuilder();
+        var input = b.Input("lm", [1, 1, 1, 12]);
+        var m = b.Tensor("m", F32, [1, 4, 4]);
+        b.Custom("Landmarks2TransformMatrix", [input], [m], TransformMatrixOptions, 1);
+        b.Output(m);
+        var graph = TfliteGraphModel.Parse(b.Build(), "v1.tflite");
+        var unsupported = Assert.Single(GraphInspection.Inspect(graph).Unsupported);
+        Assert.Equal("tflite:Landmarks2TransformMatrix", unsupported.Op);
+        Assert.Contains("TFLite operator 0", unsupported.Reason);
+    }
 }
+

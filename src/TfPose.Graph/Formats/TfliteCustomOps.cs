@@ -15,6 +15,7 @@ internal sealed partial class TfliteImporter
     public static readonly IReadOnlySet<string> MappedCustomOps = new HashSet<string>(StringComparer.Ordinal)
     {
         "Convolution2DTransposeBias", "MaxPoolingWithArgmax2D", "MaxUnpooling2D", "TransformTensorBilinear", "TransformTensor", "TransformLandmarks",
+        "Landmarks2TransformMatrix",
     };
 
     private void Custom(Op c)
@@ -27,6 +28,8 @@ internal sealed partial class TfliteImporter
             case "TransformTensorBilinear": TransformTensor(c, halfPixel: true); break;
             case "TransformTensor": TransformTensor(c, halfPixel: false); break;
             case "TransformLandmarks": TransformLandmarks(c); break;
+            case "Landmarks2TransformMatrix" when c.Source.Version >= 2: LandmarksToTransformMatrix(c); break;
+            case "Landmarks2TransformMatrix": Unsupported(c, "custom operator version 1, which TfPose does not run yet (version 2 it does)"); break;
             default: Unsupported(c, "custom operator"); break;
         }
     }
@@ -178,4 +181,91 @@ internal sealed partial class TfliteImporter
         node.Attr["scale"] = new AttrValue { F = (float)scale };
         Name(c, node);
     }
+
+    /// <summary>
+    /// Landmarks2TransformMatrix version 2: from landmarks [1, N, 3], the 4×4 matrix mapping an output crop
+    /// (output_width × output_height) into the landmarks' frame. The rotation r = target_rotation_radians −
+    /// atan2(right − left); the subset's points, rotated by r, give the box's size (w, h) and centre, rotated back to
+    /// (cx, cy); then, with a = cos r, b = sin r, sx = scale_x·w/output_width, sy = scale_y·h/output_height, the matrix
+    /// is shift(cx, cy) · rotation(−r) · scale(sx, sy) · shift(−output_width/2, −output_height/2), as MediaPipe's kernel
+    /// multiplies it out: rows (a·sx, b·sy, 0, cx − a·sx·ow/2 − b·sy·oh/2), (−b·sx, a·sy, 0, cy + b·sx·ow/2 − a·sy·oh/2),
+    /// (0, 0, 1, 0), (0, 0, 0, 1). Written in TensorFlow ops (GatherV2, Atan2, Cos, Sin, Min, Max, Pack).
+    /// </summary>
+    private void LandmarksToTransformMatrix(Op c)
+    {
+        var map = FlexBufferMap.Read(c.Source.CustomOptions, c.Where);
+        var subset = map.GetInts("subset_idxs") ?? throw new TfliteFormatException($"{c.Where}: its options give no subset_idxs");
+        var count = c.InTensor(0).Shape is [_, var n, 3] ? n : throw new TfliteFormatException(
+            $"{c.Where}: its landmarks '{c.InTensor(0).Name}' have shape [{string.Join(",", c.InTensor(0).Shape)}], not [1, N, 3]");
+        var left = map.GetInt("left_rotation_idx", -1);
+        var right = map.GetInt("right_rotation_idx", -1);
+        var outH = map.GetInt("output_height", 0);
+        var outW = map.GetInt("output_width", 0);
+        if (subset.Length == 0 || subset.Append(left).Append(right).Any(i => i < 0 || i >= count) || outH < 1 || outW < 1)
+            throw new TfliteFormatException($"{c.Where}: its options name landmarks outside 0..{count - 1} or an empty output size");
+        var target = (float)map.GetFloat("target_rotation_radians", 0);
+        var scaleX = (float)map.GetFloat("scale_x", 1);
+        var scaleY = (float)map.GetFloat("scale_y", 1);
+
+        var scope = c.Scope();
+        const DataType F = DataType.DtFloat;
+        NodeDef Op2(string op, string x, string y) => Node(scope, op, F, x, y);
+        string Mul(string x, string y) => Op2("Mul", x, y).Name;
+        string Sub(string x, string y) => Op2("Sub", x, y).Name;
+        string Add2(string x, string y) => Op2("AddV2", x, y).Name;
+        string K(float v) => Scalar($"{scope}/k", v, F);
+        string Gather(string x, string indices, int axis)
+        {
+            var node = Node(scope, "GatherV2", null, x, indices, IntScalar($"{scope}/axis", axis));
+            Typed(node, ("Tparams", F), ("Tindices", DataType.DtInt32), ("Taxis", DataType.DtInt32));
+            node.Attr["batch_dims"] = new AttrValue { I = 0 };
+            return node.Name;
+        }
+        string Reduce(string op, string x)
+        {
+            var node = Node(scope, op, F, x, Ints($"{scope}/axes", 0));
+            node.Attr["keep_dims"] = new AttrValue { B = false };
+            node.Attr["Tidx"] = TypeAttr(DataType.DtInt32);
+            return node.Name;
+        }
+
+        var reshape = Node(scope, "Reshape", F, c.In(0), Ints($"{scope}/points", -1, 3));
+        reshape.Attr["Tshape"] = TypeAttr(DataType.DtInt32);
+        var points = reshape.Name;
+        var xs = Gather(points, IntScalar($"{scope}/x", 0), 1);
+        var ys = Gather(points, IntScalar($"{scope}/y", 1), 1);
+        string At(string column, long index) => Gather(column, IntScalar($"{scope}/index", (int)index), 0);
+        var angle = Op2("Atan2", Sub(At(ys, right), At(ys, left)), Sub(At(xs, right), At(xs, left))).Name;
+        var r = Sub(K(target), angle);
+        var a = Node(scope, "Cos", F, r).Name;
+        var b = Node(scope, "Sin", F, r).Name;
+
+        var chosen = Ints($"{scope}/subset", [.. subset.Select(i => (int)i)]);
+        var px = Gather(xs, chosen, 0);
+        var py = Gather(ys, chosen, 0);
+        var rx = Sub(Mul(a, px), Mul(b, py));
+        var ry = Add2(Mul(b, px), Mul(a, py));
+        string maxX = Reduce("Max", rx), minX = Reduce("Min", rx), maxY = Reduce("Max", ry), minY = Reduce("Min", ry);
+        var half = K(0.5f);
+        var mx = Mul(Add2(maxX, minX), half);
+        var my = Mul(Add2(maxY, minY), half);
+        var cx = Add2(Mul(a, mx), Mul(b, my));
+        var cy = Sub(Mul(a, my), Mul(b, mx));
+        var sx = Mul(Sub(maxX, minX), K(scaleX / outW));
+        var sy = Mul(Sub(maxY, minY), K(scaleY / outH));
+        var m00 = Mul(a, sx);
+        var m01 = Mul(b, sy);
+        var m10 = Node(scope, "Neg", F, Mul(b, sx)).Name;
+        var m11 = Mul(a, sy);
+        var m03 = Sub(Sub(cx, Mul(m00, K(outW / 2f))), Mul(m01, K(outH / 2f)));
+        var m13 = Sub(Sub(cy, Mul(m10, K(outW / 2f))), Mul(m11, K(outH / 2f)));
+        string zero = K(0), one = K(1);
+        var pack = Node(scope, "Pack", F, m00, m01, zero, m03, m10, m11, zero, m13, zero, zero, one, zero, zero, zero, zero, one);
+        pack.Attr["N"] = new AttrValue { I = 16 };
+        pack.Attr["axis"] = new AttrValue { I = 0 };
+        var matrix = Node(scope, "Reshape", F, pack.Name, Ints($"{scope}/matrix", 1, 4, 4));
+        matrix.Attr["Tshape"] = TypeAttr(DataType.DtInt32);
+        Name(c, matrix);
+    }
 }
+
