@@ -106,4 +106,32 @@ public class BlazePoseTfliteTests(ITestOutputHelper output)
         foreach (var (x, y, v) in edge)
             Assert.Equal(v, mask.At<float>(y, x), 2e-3);
     }
+
+    [Fact]
+    public void Pose_estimator_takes_a_tflite_file_named_after_it_with_the_detector_folder_beside_it()
+    {
+        // As a user keeps MediaPipe's file: pose_landmark_lite.tflite with a blazepose-detector folder next to it.
+        var folder = Directory.CreateTempSubdirectory("tfpose-tflite-");
+        try
+        {
+            var model = Path.Combine(folder.FullName, "pose_landmark_lite.tflite");
+            File.Copy(TfliteModel, model);
+            var detector = Directory.CreateDirectory(Path.Combine(folder.FullName, "blazepose-detector"));
+            foreach (var file in Directory.GetFiles(SharedData.Path("data", "tfjs-models", "blazepose-detector")))
+                File.Copy(file, Path.Combine(detector.FullName, Path.GetFileName(file)));
+            using var estimator = new PoseEstimator(model);
+            Assert.Equal(PoseModelKind.BlazePose, estimator.Model.Kind);
+            Assert.Equal("pose_landmark_lite", estimator.Model.Name);
+            using var image = Cv2.ImRead(SharedData.Image("p1.jpg"));
+            var person = Assert.Single(estimator.Estimate(image));
+            var p = BlazePosePipelineTests.PoseDetectionP1;
+            Assert.Equal(p[0, 0], person[0]!.Value.X, 0.01);
+            Assert.Equal(p[0, 1], person[0]!.Value.Y, 0.01);
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
 }
+
