@@ -258,17 +258,24 @@ public sealed class PoseEstimator : IDisposable
         };
     }
 
-    /// <summary>BlazePose's detector: given, or the <c>blazepose-detector</c> folder beside the landmark model's own.</summary>
+    /// <summary>
+    /// BlazePose's detector: given, or a <c>blazepose-detector</c> folder beside the landmark model's own folder (a
+    /// TensorFlow.js model in the model store) or beside the landmark model's file (a .tflite saved next to it).
+    /// </summary>
     private static string FindDetector(string landmarkPath, PoseEstimatorOptions options)
     {
         if (options.DetectorModel is { } given)
             return given;
-        var folder = Directory.Exists(landmarkPath) ? Path.GetFullPath(landmarkPath) : Path.GetDirectoryName(Path.GetFullPath(landmarkPath))!;
+        var full = Path.GetFullPath(landmarkPath);
+        var folder = Directory.Exists(full) ? full : Path.GetDirectoryName(full)!;
         var sibling = Path.Combine(Path.GetDirectoryName(folder) ?? ".", "blazepose-detector");
+        var beside = Path.Combine(folder, "blazepose-detector");
         if (Directory.Exists(sibling))
             return sibling;
+        if (File.Exists(full) && Directory.Exists(beside))
+            return beside;
         throw new FileNotFoundException($"{landmarkPath} is a BlazePose landmark model, which needs the BlazePose person detector: " +
-            $"none at {sibling}; give its model.json (PoseEstimatorOptions.DetectorModel, or --detector on the command line).", sibling);
+            $"none at {sibling}{(File.Exists(full) ? $" or {beside}" : "")}; give its model.json (PoseEstimatorOptions.DetectorModel, or --detector on the command line).", sibling);
     }
 
     /// <summary>

@@ -87,9 +87,12 @@ public static class PoseModelDescription
             return null;
         }
         long Channels(string o) => shapes.Shape(o) is { Length: 4 } s ? s[3] : -1;
-        // A model is named after its folder (a model.json's, or the folder given as the model).
+        // A model is named after its folder (a model.json's, or the folder given as the model); a .tflite after its file
+        // (MediaPipe's pose_landmark_full.tflite), unless that is the generic model.tflite.
         var full = Path.GetFullPath(where).TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar);
-        string name = (Directory.Exists(full) ? Path.GetFileName(full) : Path.GetFileName(Path.GetDirectoryName(full))) is { Length: > 0 } d ? d : Path.GetFileNameWithoutExtension(where);
+        var stem = Path.GetFileNameWithoutExtension(full);
+        string name = Graph.Formats.TfliteGraphModel.IsModelPath(full) && !string.Equals(stem, "model", StringComparison.OrdinalIgnoreCase) ? stem
+            : (Directory.Exists(full) ? Path.GetFileName(full) : Path.GetFileName(Path.GetDirectoryName(full))) is { Length: > 0 } d ? d : Path.GetFileNameWithoutExtension(where);
 
         // MoveNet: an int32 image in, [1,1,17,3] (SinglePose) or [1,N,56] (MultiPose) out.
         if (MoveNet.MoveNetPipeline.Detect(graph) is { } moveNet)

@@ -296,7 +296,7 @@ public class TfliteReaderTests
         var b = new TfliteModelBuilder();
         var x = b.Input("x", [1, 4, 4, 2]);
         var y = b.Tensor("y", TfliteModelBuilder.Float32, [1, 4, 4, 2]);
-        b.Custom("Convolution2DTransposeBias", [x], [y]);
+        b.Custom("FaceFancyCustomOp", [x], [y]);
         var z = b.Tensor("z", TfliteModelBuilder.Float32, [1, 4, 4, 2]);
         b.Operator("LOCAL_RESPONSE_NORMALIZATION", [y], [z]);
         var w = b.Tensor("w", TfliteModelBuilder.Float32, [1, 4, 4, 2]);
@@ -305,12 +305,12 @@ public class TfliteReaderTests
         var graph = TfliteGraphModel.Parse(b.Build(), "two.tflite");
         var unsupported = GraphInspection.Inspect(graph).Unsupported.OrderBy(u => u.Node).ToList();
         Assert.Equal(2, unsupported.Count);
-        Assert.Equal(("y", "tflite:Convolution2DTransposeBias", "TFLite operator 0, custom operator"),
+        Assert.Equal(("y", "tflite:FaceFancyCustomOp", "TFLite operator 0, custom operator"),
             (unsupported[0].Node, unsupported[0].Op, unsupported[0].Reason));
         Assert.Equal(("z", "tflite:LOCAL_RESPONSE_NORMALIZATION", "TFLite operator 1"), (unsupported[1].Node, unsupported[1].Op, unsupported[1].Reason));
-        Assert.Equal("CUSTOM:Convolution2DTransposeBias", graph.Tflite!.OperatorHistogram.First(p => p.Key.StartsWith("CUSTOM")).Key);
+        Assert.Equal("CUSTOM:FaceFancyCustomOp", graph.Tflite!.OperatorHistogram.First(p => p.Key.StartsWith("CUSTOM")).Key);
         var described = Translation.GraphTranslator.Describe(unsupported);
-        Assert.Contains("tflite:Convolution2DTransposeBias (y: TFLite operator 0, custom operator)", described);
+        Assert.Contains("tflite:FaceFancyCustomOp (y: TFLite operator 0, custom operator)", described);
         Assert.Contains("tflite:LOCAL_RESPONSE_NORMALIZATION (z: TFLite operator 1)", described);
     }
 

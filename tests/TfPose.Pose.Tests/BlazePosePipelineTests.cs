@@ -26,7 +26,7 @@ public class BlazePosePipelineTests(BlazePosePipelineFixture fixture, ITestOutpu
     private BlazePosePipeline Pipeline => fixture.Pipeline;
 
     // pose-detection's keypoints for p1.jpg: x, y (image pixels), z (pixels, as x), score (= visibility).
-    private static readonly double[,] PoseDetectionP1 =
+    internal static readonly double[,] PoseDetectionP1 =
     {
         { 110.3228, 36.0191, -102.3861, 0.99999 }, { 112.3215, 31.9813, -95.4231, 0.99998 }, { 113.5762, 31.9188, -95.4157, 0.99997 },
         { 114.6993, 31.8495, -95.4060, 0.99997 }, { 107.9420, 32.2257, -95.5000, 0.99998 }, { 106.2537, 32.3060, -95.5172, 0.99998 },

@@ -183,6 +183,16 @@ internal readonly struct FbTable(FlatBufferReader reader, long position, long vt
         return values;
     }
 
+    /// <summary>A byte vector's contents (custom operator options), copied; empty when the field is absent.</summary>
+    public byte[] Bytes(int id, string name)
+    {
+        var (start, count) = Vector(id, 1, name);
+        var values = new byte[count];
+        for (var i = 0; i < count; i++)
+            values[i] = reader.Byte(start + i);
+        return values;
+    }
+
     /// <summary>A vector of tables: its extent, checked once; read its items with <see cref="TableAt"/>.</summary>
     public (long Start, int Count) Tables(int id, string name) => Vector(id, 4, name);
 

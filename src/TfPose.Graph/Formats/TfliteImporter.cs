@@ -14,7 +14,7 @@ namespace TfPose.Graph.Formats;
 /// TensorFlow counterpart becomes a node of op <c>tflite:NAME</c>, so it is reported with every other unsupported op
 /// instead of failing the load. Problems of the file itself are collected, all of them, for one error.
 /// </summary>
-internal sealed class TfliteImporter
+internal sealed partial class TfliteImporter
 {
     /// <summary>The attribute naming the TFLite operator a <c>tflite:</c> node stands for, which unsupported-op reports show.</summary>
     public const string OperatorAttribute = "_tflite_operator";
@@ -351,7 +351,7 @@ internal sealed class TfliteImporter
     private readonly struct Op(TfliteImporter importer, TfliteOperator op)
     {
         public TfliteOperator Source => op;
-        public string Where => $"operator {op.Index} ({op.Name})";
+        public string Where => importer._graph.Index == 0 ? $"operator {op.Index} ({op.Name})" : $"subgraph {importer._graph.Index} operator {op.Index} ({op.Name})";
 
         public bool Has(int k) => k < op.Inputs.Length && op.Inputs[k] >= 0;
         public int InputCount => op.Inputs.Length;
@@ -407,7 +407,7 @@ internal sealed class TfliteImporter
         var op = c.Source;
         if (op.Code == S.Custom)
         {
-            Unsupported(c, "custom operator");
+            Custom(c);
             return;
         }
         if (QuantizedActivation(c) is { } quantized)
@@ -530,6 +530,8 @@ internal sealed class TfliteImporter
             case "TOPK_V2": TopK(c); break;
             case "NON_MAX_SUPPRESSION_V4": NonMaxSuppression(c, "NonMaxSuppressionV4", 5); break;
             case "NON_MAX_SUPPRESSION_V5": NonMaxSuppression(c, "NonMaxSuppressionV5", 6); break;
+            case "IF": If(c); break;
+            case "WHILE": While(c); break;
             default: Unsupported(c, null); break;
         }
     }
@@ -547,7 +549,7 @@ internal sealed class TfliteImporter
         "STRIDED_SLICE", "GATHER", "GATHER_ND", "EMBEDDING_LOOKUP", "PAD", "PADV2", "MIRROR_PAD", "TILE", "BROADCAST_TO", "REVERSE_V2",
         "SHAPE", "RANK", "FILL", "RANGE", "CAST", "WHERE", "ADD_N", "ONE_HOT", "SPACE_TO_BATCH_ND", "BATCH_TO_SPACE_ND", "SPARSE_TO_DENSE",
         "SELECT", "SELECT_V2", "RESIZE_BILINEAR", "RESIZE_NEAREST_NEIGHBOR", "DEPTH_TO_SPACE", "SPACE_TO_DEPTH", "BATCH_MATMUL", "TOPK_V2",
-        "NON_MAX_SUPPRESSION_V4", "NON_MAX_SUPPRESSION_V5",
+        "NON_MAX_SUPPRESSION_V4", "NON_MAX_SUPPRESSION_V5", "IF", "WHILE",
     };
 
     private static bool IsFloat(DataType type) => type is DataType.DtFloat or DataType.DtHalf or DataType.DtDouble or DataType.DtBfloat16;

@@ -37,6 +37,9 @@ public sealed record TfliteTensor(int Index, string Name, sbyte Type, int[] Shap
 /// <summary>An operator: its code (a builtin, or <see cref="TfliteSchema.Custom"/> with <see cref="CustomCode"/>), tensors and options table.</summary>
 internal sealed record TfliteOperator(int Index, int Code, string? CustomCode, int Version, int[] Inputs, int[] Outputs, byte OptionsType, FbTable? Options)
 {
+    /// <summary>A custom operator's options as the file stores them (a C struct or a flexbuffer, as the operator defines); empty for builtins.</summary>
+    public byte[] CustomOptions { get; init; } = [];
+
     public string Name => Code == S.Custom ? CustomCode ?? "CUSTOM" : S.OperatorName(Code);
 }
 
@@ -477,7 +480,8 @@ internal sealed class TfliteModel
                 var outputs = ReadIndices(table, S.Operator.Outputs, "outputs", what, tensorCount, false, problems);
                 var optionsType = table.Byte(S.Operator.BuiltinOptionsType);
                 var options = table.Table(S.Operator.BuiltinOptions, "builtin_options");
-                operators.Add(new TfliteOperator(i, code.Code, code.Custom, code.Version, inputs, outputs, optionsType, options));
+                var custom = code.Code == S.Custom ? table.Bytes(S.Operator.CustomOptions, "custom_options") : [];
+                operators.Add(new TfliteOperator(i, code.Code, code.Custom, code.Version, inputs, outputs, optionsType, options) { CustomOptions = custom });
             }
             catch (TfliteFormatException ex)
             {

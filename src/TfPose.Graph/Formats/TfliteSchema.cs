@@ -140,7 +140,7 @@ internal static class TfliteSchema
             TransposeConv = 49, SparseToDense = 50, Tile = 51, ExpandDims = 52, Equal = 53, NotEqual = 54, Shape = 55, Pow = 56, ArgMin = 57,
             Pack = 59, LogicalOr = 60, OneHot = 61, LogicalAnd = 62, LogicalNot = 63, Unpack = 64, FloorDiv = 65, Square = 66, ZerosLike = 67,
             Fill = 68, FloorMod = 72, Range = 73, ResizeNearestNeighbor = 74, LeakyRelu = 75, SquaredDifference = 76, MirrorPad = 77, Abs = 78,
-            SplitV = 79, ReverseV2 = 81, AddN = 82, GatherNd = 83, Cos = 84, Where = 85, Rank = 86, Quantize = 89, HardSwish = 91,
+            SplitV = 79, ReverseV2 = 81, AddN = 82, GatherNd = 83, Cos = 84, Where = 85, Rank = 86, Quantize = 89, HardSwish = 91, If = 92, While = 93,
             DepthToSpace = 94, NonMaxSuppressionV4 = 95, NonMaxSuppressionV5 = 96, SelectV2 = 98, BatchMatMul = 101, Cumsum = 102,
             BroadcastTo = 104, Gelu = 116, Atan2 = 122, Sign = 123;
     }

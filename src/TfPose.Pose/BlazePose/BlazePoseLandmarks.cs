@@ -58,12 +58,13 @@ public static class BlazePoseLandmarkDecoder
     /// window of its heatmap channel, centred on the cell the landmark falls in (truncated towards zero) and cut at
     /// the heatmap's edges, divided by the heatmap size; only when the window's largest confidence is at least
     /// <paramref name="minConfidence"/>. <paramref name="heatmap"/> is HWC with one channel per landmark and holds
-    /// confidences (the TensorFlow.js graph has applied the sigmoid MediaPipe applies here). Landmarks whose cell
+    /// confidences (the TensorFlow.js graph has applied the sigmoid), or with <paramref name="logits"/> the logits
+    /// MediaPipe's .tflite models give, each passed through the sigmoid as MediaPipe does here. Landmarks whose cell
     /// lies outside are left alone; like both originals, the row test compares the column with the height, which
     /// only matters for non-square heatmaps and rows below the map.
     /// </summary>
     public static void RefineFromHeatmap(Span<BlazePoseLandmark> landmarks, ReadOnlySpan<float> heatmap, int height, int width,
-        int kernelSize = HeatmapKernelSize, float minConfidence = MinHeatmapConfidence)
+        int kernelSize = HeatmapKernelSize, float minConfidence = MinHeatmapConfidence, bool logits = false)
     {
         var channels = landmarks.Length;
         if (heatmap.Length != height * width * channels)
@@ -83,7 +84,8 @@ public static class BlazePoseLandmarkDecoder
             {
                 for (var c = c0; c < c1; c++)
                 {
-                    var confidence = heatmap[(r * width + c) * channels + i];
+                    var value = heatmap[(r * width + c) * channels + i];
+                    var confidence = logits ? BlazePoseDetectorDecoder.Sigmoid(value) : value;
                     sum += confidence;
                     max = Math.Max(max, confidence);
                     weightedCol += c * confidence;

