@@ -39,7 +39,7 @@ internal static class PoseCommands
         public Option<float> ScoreThreshold { get; } = new("--score-threshold") { Description = "PoseNet multi-pose: minimum root keypoint score.", DefaultValueFactory = _ => 0.5f };
         public Option<float> NmsRadius { get; } = new("--nms-radius") { Description = "PoseNet multi-pose: NMS radius in network-input pixels.", DefaultValueFactory = _ => 20f };
         public Option<float?> MinScore { get; } = new("--min-score") { Description = "Leave out keypoints scoring below this (default: heatmap models 0.1, PoseNet 0 = all 17)." };
-        public Option<float> MinPoseScore { get; } = new("--min-pose-score") { Description = "MoveNet: leave out people scoring below this (pose-detection's 0.25).", DefaultValueFactory = _ => 0.25f };
+        public Option<float?> MinPoseScore { get; } = new("--min-pose-score") { Description = "MoveNet and PoseNet multi-pose: leave out people scoring below this (default: MoveNet pose-detection's 0.25, PoseNet 0.5)." };
         public Option<string?> Detector { get; } = new("--detector") { Description = "BlazePose: the person detector model (default: a blazepose-detector folder beside the landmark model's)." };
         public Option<int> Threads { get; } = new("--threads") { Description = "Threads ONNX Runtime may use inside one inference (0 = its default)." };
 
@@ -57,10 +57,12 @@ internal static class PoseCommands
                 SinglePose = r.GetValue(Single), MaxDetections = r.GetValue(MaxPeople), ScoreThreshold = r.GetValue(ScoreThreshold), NmsRadius = r.GetValue(NmsRadius),
             };
             if (min is { } m) { heat = heat with { MinScore = m }; net = net with { MinKeypointScore = m }; }
+            var minPose = r.GetValue(MinPoseScore);
+            if (minPose is { } mp) net = net with { MinPoseScore = mp };
             return o with
             {
                 Decoder = o.Decoder with { UpsampleRatio = r.GetValue(Ratio) }, Heatmap = heat, PoseNet = net,
-                MoveNet = o.MoveNet with { MinPoseScore = r.GetValue(MinPoseScore) }, DetectorModel = r.GetValue(Detector), IntraOpThreads = r.GetValue(Threads),
+                MoveNet = minPose is { } moveMin ? o.MoveNet with { MinPoseScore = moveMin } : o.MoveNet, DetectorModel = r.GetValue(Detector), IntraOpThreads = r.GetValue(Threads),
             };
         }
     }
