@@ -129,13 +129,20 @@ public readonly record struct ImageHeader(ImageFormat Format, int Width, int Hei
         public ImageHeader Jpeg()
         {
             long position = 2;
+            var skipped = 0;
             Span<byte> two = stackalloc byte[2];
             Span<byte> frame = stackalloc byte[6];
             while (true)
             {
                 ReadExactly(position, two, "JPEG marker");
                 if (two[0] != 0xFF)
-                    throw Bad($"byte {position} of the JPEG should start a marker (0xFF) but holds 0x{two[0]:X2}.");
+                {
+                    // Extraneous bytes before a marker: libjpeg skips them with a warning, and so does this, up to a point.
+                    if (++skipped > 65536)
+                        throw Bad($"the JPEG holds more than 64 KB of bytes that belong to no marker segment before byte {position}; it is corrupt.");
+                    position++;
+                    continue;
+                }
                 var marker = two[1];
                 if (marker == 0xFF) { position++; continue; } // fill byte
                 position += 2;
