@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
 using OpenCvSharp;
+using TfPose.Imaging;
 using TfPose.Pose;
 
 namespace TfPose.Native;
@@ -303,13 +304,15 @@ internal static unsafe partial class Exports
         {
             Out(image, nameof(image));
             var file = Utf8(path, nameof(path));
-            if (!File.Exists(file))
-                throw new FileNotFoundException($"Image not found: {file}", file);
-            var mat = Cv2.ImRead(file, ImreadModes.Color);
-            if (mat.Empty())
+            Mat mat;
+            try
             {
-                mat.Dispose();
-                throw new ArgumentException($"{file}: cannot read the image (unsupported, corrupt or empty file).");
+                mat = ImageFile.Read(file);
+            }
+            catch (InvalidDataException e)
+            {
+                // A bad image is a bad argument to this call (TFPOSE_INVALID_ARGUMENT), not a bad model.
+                throw new ArgumentException(e.Message, e);
             }
             *image = AddOrDispose(new NativeImage(mat), HandleKind.Image);
             return 0;

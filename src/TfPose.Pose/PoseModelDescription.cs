@@ -157,7 +157,15 @@ public static class PoseModelDescription
     public static PoseModel ApplyOverride(PoseModel? detected, string jsonPath, string? detectionProblem = null)
     {
         JsonDocument doc;
-        try { doc = JsonDocument.Parse(File.ReadAllBytes(jsonPath), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true }); }
+        var bytes = File.ReadAllBytes(jsonPath);
+        // JsonDocument accepts invalid UTF-8 inside strings and fails later, in GetString, with a message naming neither
+        // the file nor the byte ("Cannot transcode invalid UTF-8 JSON text to UTF-16 string").
+        if (!System.Text.Unicode.Utf8.IsValid(bytes))
+        {
+            var valid = System.Text.Unicode.Utf8.ToUtf16(bytes, new char[bytes.Length], out var read, out _, replaceInvalidSequences: false);
+            throw new InvalidDataException($"{jsonPath}: not valid UTF-8 (byte {read} is 0x{bytes[read]:X2}, {valid}); save the file as UTF-8.");
+        }
+        try { doc = JsonDocument.Parse(bytes, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true }); }
         catch (JsonException e) { throw new InvalidDataException($"{jsonPath}: not valid JSON ({e.Message}).", e); }
         using (doc)
         {

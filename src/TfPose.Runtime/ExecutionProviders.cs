@@ -17,9 +17,7 @@ internal static class ExecutionProviders
         var available = OrtEnv.Instance().GetAvailableProviders();
         if (!available.Contains(provider))
         {
-            throw new InvalidOperationException(
-                $"{options.Device} was requested, but this ONNX Runtime build has no {provider} ({library} is not present; available: {string.Join(", ", available)}). " +
-                "Reference Microsoft.ML.OnnxRuntime.Gpu instead of Microsoft.ML.OnnxRuntime and install CUDA 12 and cuDNN 9, or run on the CPU.");
+            throw new ExecutionProviderUnavailableException(options.Device, provider, library, available);
         }
         try
         {
@@ -33,4 +31,25 @@ internal static class ExecutionProviders
             throw new InvalidOperationException($"{options.Device} was requested but could not be initialised ({library} or its CUDA dependencies failed to load): {ex.Message}", ex);
         }
     }
+}
+
+/// <summary>
+/// The requested device's execution provider is not in the ONNX Runtime build the process loaded. An application fixes
+/// it by referencing a GPU build of ONNX Runtime; a finished program (the tfpose tool, the C SDK) cannot, so its face
+/// catches this type and says which GPU build of itself to get instead.
+/// </summary>
+public sealed class ExecutionProviderUnavailableException(ExecutionDevice device, string provider, string library, IReadOnlyCollection<string> available)
+    : InvalidOperationException(
+        $"{device} was requested, but this ONNX Runtime build has no {provider} ({library} is not present; available: {string.Join(", ", available)}). " +
+        "Reference Microsoft.ML.OnnxRuntime.Gpu (or its .Linux / .Windows package) instead of Microsoft.ML.OnnxRuntime and install CUDA 12 and cuDNN 9, or run on the CPU.")
+{
+    public ExecutionDevice Device { get; } = device;
+
+    /// <summary>ONNX Runtime's name of the missing provider, e.g. CUDAExecutionProvider.</summary>
+    public string Provider { get; } = provider;
+
+    /// <summary>The provider library ONNX Runtime would load, e.g. libonnxruntime_providers_cuda.so.</summary>
+    public string Library { get; } = library;
+
+    public IReadOnlyCollection<string> Available { get; } = available;
 }

@@ -28,11 +28,14 @@ public static partial class NpyFile
         {
             if (bytes.Length < 12)
                 throw new InvalidDataException($"{path}: truncated .npy header.");
-            headerLength = checked((int)BitConverter.ToUInt32(bytes, 8));
+            var declared = BitConverter.ToUInt32(bytes, 8);
+            if (declared > bytes.Length - 12)
+                throw new InvalidDataException($"{path}: the .npy header declares {declared} bytes, but the file holds {bytes.Length - 12} after its preamble (truncated or corrupt).");
+            headerLength = (int)declared;
             offset = 12;
         }
         if (offset + headerLength > bytes.Length)
-            throw new InvalidDataException($"{path}: truncated .npy header.");
+            throw new InvalidDataException($"{path}: the .npy header declares {headerLength} bytes, but the file holds {bytes.Length - offset} after its preamble (truncated or corrupt).");
         var header = Encoding.Latin1.GetString(bytes, offset, headerLength);
         var descr = DescrRegex().Match(header);
         var order = FortranRegex().Match(header);
@@ -41,8 +44,11 @@ public static partial class NpyFile
             throw new InvalidDataException($"{path}: cannot read the .npy header '{header.Trim()}'.");
         if (order.Success && order.Groups[1].Value == "True")
             throw new InvalidDataException($"{path}: Fortran-ordered arrays are not supported; save with np.ascontiguousarray.");
-        var shape = shapeMatch.Groups[1].Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(s => long.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+        var shapeText = shapeMatch.Groups[1].Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var shape = new long[shapeText.Length];
+        for (var i = 0; i < shape.Length; i++)
+            if (!long.TryParse(shapeText[i], NumberStyles.None, CultureInfo.InvariantCulture, out shape[i]))
+                throw new InvalidDataException($"{path}: the .npy shape ({shapeMatch.Groups[1].Value}) has '{shapeText[i]}' where a dimension (a whole number of 0 or more) belongs.");
         var (type, size) = descr.Groups[1].Value switch
         {
             "<f4" => (TensorElementType.Float, 4),
@@ -54,7 +60,16 @@ public static partial class NpyFile
             var d => throw new InvalidDataException($"{path}: dtype '{d}' is not supported (float32/64, int32/64, uint8, bool little-endian)."),
         };
         var dataOffset = offset + headerLength;
-        var count = TensorValue.ElementCount(shape);
+        // Checked against the file before multiplying on: a declared shape may overflow 64 bits.
+        long count = Array.IndexOf(shape, 0L) >= 0 ? 0 : 1;
+        var fits = (bytes.Length - dataOffset) / size;
+        foreach (var d in shape)
+        {
+            if (count == 0) break;
+            if (count > fits / d)
+                throw new InvalidDataException($"{path}: the .npy header declares shape {TensorValue.ShapeText(shape)}, more values than the {bytes.Length - dataOffset} data bytes in the file hold.");
+            count *= d;
+        }
         if (bytes.Length - dataOffset != count * size)
             throw new InvalidDataException($"{path}: header says {TensorValue.ShapeText(shape)} ({count * size} bytes) but the file holds {bytes.Length - dataOffset} data bytes.");
         var data = bytes.AsSpan(dataOffset).ToArray();

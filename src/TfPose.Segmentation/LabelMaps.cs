@@ -1,6 +1,6 @@
 using OpenCvSharp;
 using TfPose.Datasets.CamVid;
-using TfPose.Datasets.PascalPart;
+using TfPose.Datasets;
 
 namespace TfPose.Segmentation;
 

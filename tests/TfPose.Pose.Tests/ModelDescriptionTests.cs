@@ -96,4 +96,25 @@ public sealed class ModelDescriptionTests : IDisposable
         Assert.Contains("model.pose.json", ex.Message);
         Assert.Contains(problem, ex.Message);
     }
+
+    [Fact]
+    public void AnOverrideFileInAnotherEncoding_NamesTheFileAndTheByte()
+    {
+        // Latin-1 'caf\xE9' where UTF-8 is required; JsonDocument took it and failed later without naming anything.
+        var link = LinkHourglass("");
+        File.WriteAllBytes(Path.Combine(_dir, "model.pose.json"), [.. "{ \"name\": \"caf"u8, 0xE9, .. "\" }"u8]);
+        var ex = Assert.Throws<InvalidDataException>(() => PoseModelDescription.Load(link));
+        Assert.Contains("model.pose.json: not valid UTF-8 (byte 14 is 0xE9", ex.Message);
+    }
+
+    [Fact]
+    public void AnUnfrozenTrainingGraph_IsReportedAsNotFrozen_NotAsAnUnknownPoseGraph()
+    {
+        // tfpose pose once said "string constants are not supported ... describe it in .pose.json" here.
+        var path = SharedData.Model("openpose-mobilenet-thin-unfrozen", "graph.pb");
+        var ex = Assert.Throws<TfPose.Graph.GraphFormatException>(() => new PoseEstimator(path));
+        Assert.Contains("graph.pb", ex.Message);
+        Assert.Contains("not frozen", ex.Message);
+        Assert.Contains("Freeze it first", ex.Message);
+    }
 }

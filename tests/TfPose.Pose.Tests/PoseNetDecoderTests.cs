@@ -170,4 +170,46 @@ public class PoseNetDecoderTests
         for (var p = 0; p < plain.Count; p++)
             Assert.Equal(plain[p].Score, people[p].Score, 4);
     }
+
+    /// <summary>
+    /// tfjs' getInstanceScore: a pose's score sums only its keypoints that are not within the NMS radius of the same
+    /// keypoint of an earlier pose, divided by all 17. A lone left-knee response at (320, 16), whose displacements lead
+    /// onto person A, grows a pose that shares A's other 16 keypoints: its score is its knee's alone over 17.
+    /// </summary>
+    [Fact]
+    public void AGhostSharingAnotherPersonsKeypoints_ScoresOnlyItsOwnAndIsDropped()
+    {
+        const int knee = 13, hip = 11, ankle = 15, ky = 1, kx = 20;
+        const float ghostScore = 0.55f;
+        var data = Build();
+        var o = (ky * W + kx) * C;
+        data[o + knee] = ghostScore;
+        (data[o + K + knee], data[o + 2 * K + knee]) = (0, 0); // the root stays on its cell: (320, 16)
+        int up = Edge(hip, knee), down = Edge(knee, ankle);
+        data[o + 3 * K + 2 * E + up] = A[hip].Y - ky * Stride;      // backward: knee -> hip lands on A's hip
+        data[o + 3 * K + 3 * E + up] = A[hip].X - kx * Stride;
+        data[o + 3 * K + down] = A[ankle].Y - ky * Stride;          // forward: knee -> ankle lands on A's ankle
+        data[o + 3 * K + E + down] = A[ankle].X - kx * Stride;
+
+        var all = new PoseNetDecoder(PoseModel.PoseNet(), new PoseNetDecoderOptions { MinPoseScore = 0 }).Decode(data, H, W, C, Map);
+        Assert.Equal(3, all.Count);
+        var ghost = Assert.Single(all, p => Math.Abs(p[knee]!.Value.X - 2 * kx * Stride) < 1e-3f);
+        Assert.Equal(2f * ky * Stride, ghost[knee]!.Value.Y, 3);
+        for (var k = 0; k < K; k++)
+            if (k != knee)
+                Assert.Equal(2 * A[k].X, ghost[k]!.Value.X, 2);
+        Assert.Equal(ghostScore / K, ghost.Score, 5);
+
+        // The default pose-score filter (0.5) keeps A and B only.
+        var kept = new PoseNetDecoder(PoseModel.PoseNet()).Decode(data, H, W, C, Map);
+        Assert.Equal(2, kept.Count);
+        Assert.DoesNotContain(kept, p => Math.Abs(p[knee]!.Value.X - 2 * kx * Stride) < 1e-3f);
+    }
+
+    private static int Edge(int from, int to)
+    {
+        for (var e = 0; e < E; e++)
+            if (PoseNetDecoder.Tree[e].From == from && PoseNetDecoder.Tree[e].To == to) return e;
+        throw new ArgumentException($"no edge {from}->{to}");
+    }
 }

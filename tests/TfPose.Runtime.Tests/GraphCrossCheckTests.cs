@@ -2,6 +2,7 @@ using OpenCvSharp;
 using OpenCvSharp.Dnn;
 using TfPose.Graph;
 using TfPose.Tests;
+using TfPose.Imaging;
 
 namespace TfPose.Runtime.Tests;
 
@@ -12,7 +13,7 @@ public class GraphCrossCheckTests
 
     private static Mat PoseInput(string image)
     {
-        using var bgr = ImageTensors.ReadImage(SharedData.Image(image));
+        using var bgr = ImageFile.Read(SharedData.Image(image));
         return ImageTensors.Prepare(bgr, new ImagePreprocessing(432, 368));
     }
 
@@ -198,7 +199,7 @@ public class GraphCrossCheckTests
     public void Single_person_and_posenet_graphs_run_and_match_opencv(string folder, string file, int w, int h, string output, int outSize, int channels)
     {
         var path = SharedData.Model(folder, file);
-        using var bgr = ImageTensors.ReadImage(SharedData.Image("p1.jpg"));
+        using var bgr = ImageFile.Read(SharedData.Image("p1.jpg"));
         using var input = ImageTensors.Prepare(bgr, new ImagePreprocessing(w, h, Rgb: true, Scale: 2f / 255, Offset: -1f));
         using var session = new GraphSession(path);
         using var tensor = GraphTensor.FromMat(input);

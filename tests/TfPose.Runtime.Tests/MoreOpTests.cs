@@ -246,7 +246,7 @@ public class MoreOpTests
     [Fact]
     public void Requesting_cuda_without_the_gpu_build_names_what_is_missing()
     {
-        var error = Assert.Throws<InvalidOperationException>(() =>
+        var error = Assert.Throws<ExecutionProviderUnavailableException>(() =>
         {
             using var session = new GraphSession(SharedData.Model("cpm-mobile", "model.pb"), new GraphSessionOptions { Device = ExecutionDevice.Cuda });
             using var t = GraphTensor.FromArray(new float[192 * 192 * 3], 1, 192, 192, 3);

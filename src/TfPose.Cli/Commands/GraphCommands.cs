@@ -4,6 +4,7 @@ using Spectre.Console;
 using TfPose.Graph;
 using TfPose.Runtime;
 using TfPose.Graph.Translation;
+using TfPose.Imaging;
 
 namespace TfPose.Cli.Commands;
 
@@ -226,7 +227,7 @@ internal static class GraphCommands
                         feeds[name] = tensor;
                         continue;
                     }
-                    using var image = ImageTensors.ReadImage(file);
+                    using var image = ImageFile.Read(file);
                     var (w, h) = ParseSize(parse.GetValue(size)) ?? (image.Width, image.Height);
                     var prepared = ImageTensors.Prepare(image, new ImagePreprocessing(w, h, parse.GetValue(rgb), parse.GetValue(scale), parse.GetValue(offset)));
                     owned.Add(prepared);

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using Spectre.Console;
+using TfPose.Datasets;
 using TfPose.Datasets.PascalPart;
+using TfPose.Imaging;
 
 namespace TfPose.Cli.Commands;
 
@@ -49,7 +51,7 @@ internal static class PascalPartCommands
                 var imagePath = Path.Combine(imagesDir, annotation.ImageName + ".jpg");
                 var partScheme = PartLabelScheme.Resolve(parseResult.GetValue(scheme)!, () => [annotation]);
                 var maps = PascalPartLabelMaps.Render(annotation, partScheme);
-                using var image = File.Exists(imagePath) ? ImageIo.ReadColor(imagePath) : null;
+                using var image = File.Exists(imagePath) ? ImageFile.Read(imagePath) : null;
                 using var picture = PascalPartPreview.Render(annotation, maps, partScheme, image);
                 ImageIo.WritePng(previewFile.FullName, picture);
                 // Keep stdout pure JSON when --json is given; the note goes to stderr.

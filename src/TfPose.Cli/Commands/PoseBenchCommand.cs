@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using OpenCvSharp;
 using TfPose.Pose;
+using TfPose.Imaging;
 
 namespace TfPose.Cli.Commands;
 
@@ -23,8 +24,7 @@ internal static class PoseBenchCommand
             var options = decoder.Apply(parseResult, PoseCommands.EstimatorOptions(parseResult.GetValue(size)));
             using var estimator = new PoseEstimator(new ModelStore().Resolve(parseResult.GetValue(model)!), options);
             var path = parseResult.GetValue(image)!;
-            using var mat = Cv2.ImRead(path, ImreadModes.Color);
-            if (mat.Empty()) throw new InvalidDataException($"{path}: cannot read the image.");
+            using var mat = ImageFile.Read(path);
             var n = Math.Max(1, parseResult.GetValue(iterations));
             if (estimator.Model.RunsAsPipeline)
             {

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using OpenCvSharp;
 using Spectre.Console;
+using TfPose.Imaging;
 using TfPose.Pose;
 
 namespace TfPose.Cli.Commands;
@@ -23,6 +24,12 @@ internal static class PoseCommands
         Description = "Network input size WxH (default: the model's; OpenPose multiples of 8, e.g. 432x368; PoseNet 16k+1, e.g. 353x257; CPM/hourglass fixed 192x192).",
     };
 
+    public static Option<long> MaxPixelsOption() => new("--max-pixels")
+    {
+        Description = "Refuse images larger than this many pixels (width x height), read from the file's header before decoding: a guard against decompression bombs.",
+        DefaultValueFactory = _ => ImageReadOptions.DefaultMaxPixels,
+    };
+
     /// <summary>Decoder options shared by pose, pose eval and bench pose.</summary>
     internal sealed class DecoderOptions
     {
@@ -32,7 +39,7 @@ internal static class PoseCommands
         public Option<float> ScoreThreshold { get; } = new("--score-threshold") { Description = "PoseNet multi-pose: minimum root keypoint score.", DefaultValueFactory = _ => 0.5f };
         public Option<float> NmsRadius { get; } = new("--nms-radius") { Description = "PoseNet multi-pose: NMS radius in network-input pixels.", DefaultValueFactory = _ => 20f };
         public Option<float?> MinScore { get; } = new("--min-score") { Description = "Leave out keypoints scoring below this (default: heatmap models 0.1, PoseNet 0 = all 17)." };
-        public Option<float> MinPoseScore { get; } = new("--min-pose-score") { Description = "MoveNet: leave out people scoring below this (pose-detection's 0.25).", DefaultValueFactory = _ => 0.25f };
+        public Option<float?> MinPoseScore { get; } = new("--min-pose-score") { Description = "MoveNet and PoseNet multi-pose: leave out people scoring below this (default: MoveNet pose-detection's 0.25, PoseNet 0.5)." };
         public Option<string?> Detector { get; } = new("--detector") { Description = "BlazePose: the person detector model (default: a blazepose-detector folder beside the landmark model's)." };
         public Option<int> Threads { get; } = new("--threads") { Description = "Threads ONNX Runtime may use inside one inference (0 = its default)." };
 
@@ -50,10 +57,12 @@ internal static class PoseCommands
                 SinglePose = r.GetValue(Single), MaxDetections = r.GetValue(MaxPeople), ScoreThreshold = r.GetValue(ScoreThreshold), NmsRadius = r.GetValue(NmsRadius),
             };
             if (min is { } m) { heat = heat with { MinScore = m }; net = net with { MinKeypointScore = m }; }
+            var minPose = r.GetValue(MinPoseScore);
+            if (minPose is { } mp) net = net with { MinPoseScore = mp };
             return o with
             {
                 Decoder = o.Decoder with { UpsampleRatio = r.GetValue(Ratio) }, Heatmap = heat, PoseNet = net,
-                MoveNet = o.MoveNet with { MinPoseScore = r.GetValue(MinPoseScore) }, DetectorModel = r.GetValue(Detector), IntraOpThreads = r.GetValue(Threads),
+                MoveNet = minPose is { } moveMin ? o.MoveNet with { MinPoseScore = moveMin } : o.MoveNet, DetectorModel = r.GetValue(Detector), IntraOpThreads = r.GetValue(Threads),
             };
         }
     }
@@ -83,9 +92,12 @@ internal static class PoseCommands
         };
         var tracker = new Option<string>("--tracker") { Description = "Video, multi-person models: how people keep their ids: box (IoU), keypoint (OKS) or none.", DefaultValueFactory = _ => "box" };
         var noSmooth = new Option<bool>("--no-smooth") { Description = "Video: do not smooth keypoints over time (One Euro filter)." };
+        var maxPixels = MaxPixelsOption();
 
-        var pose = new Command("pose", "Pose estimation (OpenPose, PoseNet, MoveNet, BlazePose, CPM/hourglass) on images, folders and videos.");
-        foreach (var o in new Option[] { model, size, box, outDir, json, render, keepAspect, scales, scaleGap, maps, mask, tracker, noSmooth }) pose.Add(o);
+        var pose = new Command("pose", "Pose estimation (OpenPose, PoseNet, MoveNet, BlazePose, CPM/hourglass) on images, folders and videos.\n" +
+            "Exit codes: 0 everything done; 1 an error stopped the run (a named input that is missing or unreadable, a bad model or option); " +
+            "2 done, but files in a folder were skipped (a warning each, counted in the summary) or a video ended early; 130/143 stopped by Ctrl+C/SIGTERM.");
+        foreach (var o in new Option[] { model, size, box, outDir, json, render, keepAspect, scales, scaleGap, maps, mask, tracker, noSmooth, maxPixels }) pose.Add(o);
         decoder.AddTo(pose);
         pose.Add(inputs);
         pose.Add(Eval());
@@ -119,11 +131,12 @@ internal static class PoseCommands
             var output = parseResult.GetValue(outDir)!;
             Directory.CreateDirectory(output);
 
+            var read = new ImageReadOptions { MaxPixels = parseResult.GetValue(maxPixels) };
             using var estimator = new PoseEstimator(modelPath, options);
             PrintModel(estimator);
             var inputList = parseResult.GetValue(inputs)!;
             var failures = 0;
-            int imagesFound = 0, imagesDone = 0, videosDone = 0, inputsStarted = 0;
+            int imagesFound = 0, imagesDone = 0, videosDone = 0, inputsStarted = 0, peopleFound = 0, filesSkipped = 0;
             string? videoStopped = null;
             foreach (var input in inputList)
             {
@@ -139,6 +152,7 @@ internal static class PoseCommands
                             // A folder run goes on past what it cannot read, as past a bad file.
                             Console.Error.WriteLine($"warning: skipping {path}: {e.Message}");
                             failures++;
+                            filesSkipped++;
                         });
                     }
                     catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -147,21 +161,25 @@ internal static class PoseCommands
                     }
                     if (files.Count == 0) Console.Error.WriteLine($"warning: {input}: no images found");
                     imagesFound += files.Count;
-                    foreach (var f in files)
+                    for (var i = 0; i < files.Count; i++)
                     {
                         if (ct.IsCancellationRequested) break;
+                        var f = files[i];
                         var rel = Path.GetRelativePath(input, f);
+                        // N/total on every line: a long folder run shows how far it is, also in a log.
+                        var counter = $"[{i + 1}/{files.Count}] ";
                         try
                         {
-                            ProcessImage(estimator, f, Path.Combine(output, Path.GetFileName(Path.GetFullPath(input).TrimEnd(Path.DirectorySeparatorChar)), Path.ChangeExtension(rel, null)),
-                                writeJson, writeRender, parseResult.GetValue(maps), crop, maskRequested ? "" : null);
+                            peopleFound += ProcessImage(estimator, f, Path.Combine(output, Path.GetFileName(Path.GetFullPath(input).TrimEnd(Path.DirectorySeparatorChar)), Path.ChangeExtension(rel, null)),
+                                writeJson, writeRender, parseResult.GetValue(maps), crop, maskRequested ? "" : null, read, counter);
                             imagesDone++;
                         }
                         catch (Exception e) when (e is IOException or ArgumentException or InvalidDataException or OpenCVException)
                         {
                             // A folder run goes on past a bad file.
-                            Console.Error.WriteLine($"warning: skipping {f}: {e.Message}");
+                            Console.Error.WriteLine($"warning: {counter}skipping {f}: {e.Message}");
                             failures++;
+                            filesSkipped++;
                         }
                     }
                 }
@@ -176,8 +194,8 @@ internal static class PoseCommands
                 else if (File.Exists(input))
                 {
                     imagesFound++;
-                    ProcessImage(estimator, input, Path.Combine(output, Path.GetFileNameWithoutExtension(input)), writeJson, writeRender, parseResult.GetValue(maps), crop,
-                        maskRequested ? maskFile ?? "" : null);
+                    peopleFound += ProcessImage(estimator, input, Path.Combine(output, Path.GetFileNameWithoutExtension(input)), writeJson, writeRender, parseResult.GetValue(maps), crop,
+                        maskRequested ? maskFile ?? "" : null, read, "");
                     imagesDone++;
                 }
                 else
@@ -196,10 +214,20 @@ internal static class PoseCommands
                 if (notStarted > 0) done.Add($"{notStarted} of {inputList.Length} input(s) not started");
                 Console.Error.WriteLine("stopped: done " + (done.Count > 0 ? string.Join("; ", done) : "nothing yet"));
             }
+            else if (imagesFound > 1 || filesSkipped > 0)
+            {
+                Console.WriteLine(Summary(imagesDone, imagesFound, peopleFound, filesSkipped, output));
+            }
             return failures == 0 ? ExitCodes.Ok : ExitCodes.SomeInputsFailed;
         });
         return pose;
     }
+
+    /// <summary>The closing line of a run over several images; the exit code (2) follows from the skipped count.</summary>
+    internal static string Summary(int imagesDone, int imagesFound, int people, int skipped, string output) =>
+        $"done: {imagesDone} of {imagesFound} image(s), {people} {(people == 1 ? "person" : "people")} found, " +
+        (skipped == 0 ? "nothing skipped" : $"{skipped} skipped (warnings above; exit code {ExitCodes.SomeInputsFailed})") +
+        $", output in {Path.GetFullPath(output)}";
 
     public static PoseEstimatorOptions EstimatorOptions(string? size, bool keepAspect = false, int scales = 1, float gap = 0.25f)
     {
@@ -231,11 +259,11 @@ internal static class PoseCommands
     }
 
     /// <param name="mask">Null: no mask; empty: NAME_mask.png beside the other outputs; else the mask file.</param>
-    private static void ProcessImage(PoseEstimator estimator, string path, string outStem, bool json, bool render, bool maps, Rect? box, string? mask)
+    /// <returns>The number of people found.</returns>
+    private static int ProcessImage(PoseEstimator estimator, string path, string outStem, bool json, bool render, bool maps, Rect? box, string? mask,
+        ImageReadOptions read, string counter)
     {
-        using var image = Cv2.ImRead(path, ImreadModes.Color);
-        if (image.Empty())
-            throw new InvalidDataException($"{path}: cannot read the image (unsupported, corrupt or empty file).");
+        using var image = ImageFile.Read(path, read);
         var people = estimator.Estimate(image, box);
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(outStem))!);
         if (json) PoseJson.WriteOpenPose(outStem + "_keypoints.json", people, estimator.Model.Keypoints);
@@ -263,8 +291,11 @@ internal static class PoseCommands
                 WriteImage(outStem + "_pafs.png", paf);
             }
         }
-        Console.WriteLine($"{path}: {people.Count} {(people.Count == 1 ? "person" : "people")}");
+        Console.WriteLine($"{counter}{path}: {People(people.Count)}");
+        return people.Count;
     }
+
+    internal static string People(int count) => $"{count} {(count == 1 ? "person" : "people")}";
 
     // Encode in memory, then temp file + rename, so a stopped run never leaves a truncated image.
     private static void WriteImage(string path, Mat image)
@@ -349,15 +380,17 @@ internal static class PoseCommands
             {
                 ct.ThrowIfCancellationRequested();
                 var path = Path.Combine(dir, img.FileName);
-                using var mat = Cv2.ImRead(path, ImreadModes.Color);
-                if (mat.Empty()) { Console.Error.WriteLine($"warning: skipping {path}: cannot read the image"); continue; }
+                Mat mat;
+                try { mat = ImageFile.Read(path); }
+                catch (Exception e) when (e is IOException or InvalidDataException) { Console.Error.WriteLine($"warning: skipping {e.Message}"); continue; }
+                using var _ = mat;
                 var people = new List<Person>();
                 if (!byBox) people.AddRange(estimator.Estimate(mat));
                 else
                     foreach (var a in gt.Annotations.Where(a => a.ImageId == img.Id && !a.IsCrowd && a.NumKeypoints > 0))
                         people.AddRange(estimator.Estimate(mat, GrowBox(a.Bbox, 1.25)));
                 detections.AddRange(people.Select(p => new CocoDetection(img.Id, p)));
-                Console.WriteLine($"{img.FileName}: {people.Count} people");
+                Console.WriteLine($"{img.FileName}: {People(people.Count)}");
             }
             if (parseResult.GetValue(results) is { } resultsPath) PoseJson.WriteCocoResults(resultsPath, detections);
             var stats = CocoKeypointEval.Evaluate(gt, detections.Select(d => CocoKeypointResult.FromPerson(d.ImageId, d.Person)));

@@ -1,5 +1,5 @@
 using OpenCvSharp;
-using TfPose.Datasets.PascalPart;
+using TfPose.Imaging;
 
 namespace TfPose.Datasets.CamVid;
 
@@ -127,7 +127,7 @@ public sealed class CamVidData
     /// <summary>Reads an image file as RGB bytes (OpenCV decodes BGR).</summary>
     public static (byte[] Rgb, int Height, int Width) ReadRgb(string path)
     {
-        using var bgr = ImageIo.ReadColor(path);
+        using var bgr = ImageFile.Read(path);
         using var rgb = new OpenCvSharp.Mat();
         Cv2.CvtColor(bgr, rgb, ColorConversionCodes.BGR2RGB);
         return (ImageIo.ToBytes(rgb), rgb.Rows, rgb.Cols);

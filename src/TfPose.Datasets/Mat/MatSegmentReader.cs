@@ -79,10 +79,20 @@ internal sealed class MatSegmentReader
             var buffer = new byte[(int)Math.Min(total, Math.Max(1 << 16, tag.Size * 4L))];
             head.CopyTo(buffer, 0);
             var filled = 8;
+            var headerChecked = false;
             while (filled < total)
             {
                 if (filled == buffer.Length)
+                {
+                    if (!headerChecked)
+                    {
+                        // The first block holds the array's header: a numeric array's dimensions fix how many bytes
+                        // it may hold, so a 1x1 array declaring a gigabyte is refused before the gigabyte is inflated.
+                        CheckDeclaredSize(buffer, filled, total, tag);
+                        headerChecked = true;
+                    }
                     Array.Resize(ref buffer, (int)Math.Min(total, buffer.Length * 2L));
+                }
                 var n = zlib.Read(buffer, filled, buffer.Length - filled);
                 if (n == 0)
                     throw Error(tag.TagOffset, $"compressed element ends after {filled} of the {total} bytes it declares (truncated zlib stream)");
@@ -105,6 +115,55 @@ internal sealed class MatSegmentReader
         {
             throw Error(tag.TagOffset, $"corrupt zlib stream in compressed element: {ex.Message}", ex);
         }
+    }
+
+    /// <summary>
+    /// Checks what an inflated miMATRIX's first <paramref name="filled"/> bytes declare against its total size. Only a
+    /// numeric array can be bounded this way (cells and structs nest); anything not yet readable is left to the full
+    /// parse, which reports it with its offset.
+    /// </summary>
+    private void CheckDeclaredSize(byte[] data, int filled, long total, MatTag tag)
+    {
+        if (U32(data, 0) != (uint)MatDataType.Matrix
+            || Peek(data, filled, 8) is not { Type: (uint)MatDataType.UInt32, Size: 8 } flags || flags.Data + 8 > filled)
+            return;
+        var cls = (MatClass)(U32(data, flags.Data) & 0xFF);
+        var complex = (U32(data, flags.Data) & 0x0800) != 0;
+        if (cls is < MatClass.Double or > MatClass.UInt64
+            || Peek(data, filled, flags.Next) is not { Type: (uint)MatDataType.Int32 } dims || dims.Size < 8 || dims.Data + dims.Size > filled
+            || Peek(data, filled, dims.Next) is not { } name
+            || Peek(data, filled, name.Next) is not { } real)
+            return;
+        long count = 1;
+        for (var i = 0; i < dims.Size / 4; i++)
+        {
+            long d = (int)U32(data, dims.Data + 4 * i);
+            if (d < 0 || (d > 0 && count > _options.MaxElements / d)) return;
+            count *= d;
+        }
+        var width = MatDataTypes.SizeOf((MatDataType)Math.Min(real.Type, 255));
+        if (width == 0 || real.Type is (uint)MatDataType.Utf8 or (uint)MatDataType.Utf16 or (uint)MatDataType.Utf32)
+            return;
+        var shape = string.Join("x", Enumerable.Range(0, (int)(dims.Size / 4)).Select(i => (int)U32(data, dims.Data + 4 * i)));
+        if (real.Size != count * width)
+            throw Error(tag.TagOffset, $"compressed {cls.ToMatlabName()} array of dimensions {shape} needs {count * width} bytes of " +
+                                      $"{MatDataTypes.Name(real.Type)} data but declares {real.Size} (refused before inflating its {total} bytes)");
+        // Real part, then an imaginary part of at most 8 bytes per value, each padded to 8 bytes.
+        var bound = real.Next + (complex ? 8 + ((count * 8 + 7) & ~7L) : 0);
+        if (total > bound)
+            throw Error(tag.TagOffset, $"compressed {cls.ToMatlabName()} array of dimensions {shape} declares {total} bytes, " +
+                                      $"but its dimensions account for at most {bound} (refused before inflating it)");
+    }
+
+    private readonly record struct PeekedTag(uint Type, long Size, int Data, long Next);
+
+    private PeekedTag? Peek(byte[] data, int filled, long pos)
+    {
+        if (pos + 8 > filled) return null;
+        var first = U32(data, (int)pos);
+        if ((first >> 16) != 0) return new PeekedTag(first & 0xFFFF, first >> 16, (int)pos + 4, pos + 8);
+        long size = U32(data, (int)pos + 4);
+        return new PeekedTag(first, size, (int)pos + 8, pos + 8 + ((size + 7) & ~7L));
     }
 
     public MatArray ReadMatrix(MatTag tag, int depth)

@@ -1,5 +1,6 @@
 using System.Text;
 using TfPose.Datasets.CamVid;
+using TfPose.Imaging;
 
 namespace TfPose.Datasets.PascalPart;
 
@@ -69,7 +70,7 @@ public sealed class PascalPartExporter
             var file = files[index];
             var annotation = PascalPartAnnotation.Load(file);
             var imagePath = Path.Combine(_imagesDir, annotation.ImageName + ".jpg");
-            using var image = ImageIo.ReadColor(imagePath);
+            using var image = ImageFile.Read(imagePath);
             if (image.Rows != annotation.Height || image.Cols != annotation.Width)
                 throw new InvalidDataException($"{file}: masks are {annotation.Height}x{annotation.Width} but {imagePath} is {image.Rows}x{image.Cols}");
 

@@ -213,4 +213,36 @@ public class MatBadInputTests
     {
         Assert.Throws<FileNotFoundException>(() => MatFile.Read(Path.Combine(Path.GetTempPath(), "no-such-" + Guid.NewGuid() + ".mat")));
     }
+
+    /// <summary>
+    /// A 1x1 double inside a miCOMPRESSED element that inflates to 256 MiB of zeros (about 256 KB deflated): the audit's
+    /// file of this kind (1 GiB) reached 3 GB before the dimension check. A numeric array's dimensions fix its data size,
+    /// so the reader stops after the first inflated block.
+    /// </summary>
+    [Theory]
+    [InlineData(true, "needs 8 bytes of miDOUBLE data but declares 268435456")]
+    [InlineData(false, "its dimensions account for at most")]
+    public void CompressedNumericArray_LargerThanItsDimensions_IsRefusedBeforeInflating(bool inData, string problem)
+    {
+        const long n = 256L << 20;
+        var flags = M.Element(MiUInt32, MatBytes.Concat(M.U32(MxDouble), M.U32(0)));
+        var dims = M.Element(MiInt32, MatBytes.Concat(M.U32(1), M.U32(1)));
+        var name = M.Element(MiInt8, "x"u8.ToArray());
+        // Either the data element declares the gigabytes, or it is a proper 8 bytes followed by them as "padding".
+        var real = inData ? MatBytes.Concat(M.U32(MiDouble), M.U32((uint)n)) : M.Element(MiDouble, new byte[8]);
+        var body = flags.Length + dims.Length + name.Length + real.Length + n;
+        using var deflated = new MemoryStream();
+        using (var zlib = new System.IO.Compression.ZLibStream(deflated, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
+        {
+            zlib.Write(MatBytes.Concat(M.U32(MiMatrix), M.U32((uint)body), flags, dims, name, real));
+            var zeros = new byte[1 << 20];
+            for (var i = 0; i < n >> 20; i++) zlib.Write(zeros);
+        }
+        var bytes = M.File(M.CompressedRaw(deflated.ToArray()));
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var ex = Fails(bytes);
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 16_000_000, $"{GC.GetAllocatedBytesForCurrentThread() - before} bytes allocated");
+        Assert.Contains(problem, ex.Message);
+        Assert.Equal(128, ex.Offset);
+    }
 }

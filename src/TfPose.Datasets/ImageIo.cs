@@ -1,32 +1,20 @@
 using System.Runtime.InteropServices;
 using OpenCvSharp;
+using TfPose.Datasets.PascalPart;
+using TfPose.Imaging;
 using CvMat = OpenCvSharp.Mat;
 
-namespace TfPose.Datasets.PascalPart;
+namespace TfPose.Datasets;
 
-/// <summary>Moves pixels between OpenCV images and plain row-major byte arrays; writes PNGs atomically.</summary>
+/// <summary>Moves pixels between OpenCV images and plain row-major byte arrays; writes PNGs atomically. Files are read by <see cref="ImageFile"/>.</summary>
 public static class ImageIo
 {
-    /// <summary>Reads an image as 8-bit BGR; fails with the path when OpenCV cannot decode it.</summary>
-    public static CvMat ReadColor(string path)
-    {
-        if (!File.Exists(path))
-            throw new FileNotFoundException($"image not found: {path}", path);
-        var mat = Cv2.ImRead(path, ImreadModes.Color);
-        if (mat.Empty())
-        {
-            mat.Dispose();
-            throw new InvalidDataException($"{path}: not an image OpenCV can decode");
-        }
-        return mat;
-    }
-
-    /// <summary>Reads a single-channel 8-bit image (a label PNG) exactly as stored.</summary>
+    /// <summary>Reads a single-channel 8-bit image (a label PNG) exactly as stored, through <see cref="ImageFile"/>'s checks.</summary>
     public static (int Height, int Width, byte[] Pixels) ReadGray(string path)
     {
-        using var mat = Cv2.ImRead(path, ImreadModes.Unchanged);
-        if (mat.Empty() || mat.Type() != MatType.CV_8UC1)
-            throw new InvalidDataException($"{path}: not a single-channel 8-bit image");
+        using var mat = ImageFile.Read(path, mode: ImreadModes.Unchanged);
+        if (mat.Type() != MatType.CV_8UC1)
+            throw new InvalidDataException($"{path}: not a single-channel 8-bit image (it is {mat.Type()}).");
         return (mat.Rows, mat.Cols, ToBytes(mat));
     }
 
