@@ -31,6 +31,7 @@ internal static class OpRegistry
             FusedOps.Units,
             ControlFlowOps.Units,
             SpatialOps.Units.Concat(MatMulOps.Units).Concat(NmsOps.Units),
+            QuantizationOps.Units,
         ];
         var table = new Dictionary<string, OpUnit>(StringComparer.Ordinal);
         foreach (var unit in families.SelectMany(f => f))

@@ -1,0 +1,182 @@
+using TfPose.Graph.Ops;
+using TfPose.Graph.Proto;
+using S = TfPose.Graph.Formats.TfliteSchema;
+
+namespace TfPose.Graph.Formats;
+
+/// <summary>
+/// Quantized (integer-activation) operators. A quantized tensor stays an integer tensor in the graph; an operator that
+/// computes on quantized tensors reads each one through a UniformDequantize, computes in float as its float form does,
+/// and each quantized output is a UniformQuantize of that float result with the output tensor's scale and zero point.
+/// Quantized constants are read through a UniformDequantize too (convolution and fully connected weights in TensorFlow's
+/// layout, with the quantized dimension moved along), so the translated ONNX graph has the QuantizeLinear /
+/// DequantizeLinear pairs around every float op from which ONNX Runtime picks its integer kernels.
+/// </summary>
+internal sealed partial class TfliteImporter
+{
+    /// <summary>A tensor holding int8, uint8 or int16 quantized values computed at run time (not a constant).</summary>
+    private bool IsQuantizedActivation(int tensor) =>
+        _graph.Tensors[tensor] is { IsQuantized: true, Type: S.Int8 or S.UInt8 or S.Int16 } && !IsConstant(tensor);
+
+    /// <summary>Whether an operator computes on quantized activations (QUANTIZE, DEQUANTIZE and CAST convert them instead).</summary>
+    private bool ComputesQuantized(TfliteOperator op)
+    {
+        if (op.Code == S.Cast || op.Code == S.Custom || op.Name is "QUANTIZE" or "DEQUANTIZE")
+            return false;
+        foreach (var index in op.Inputs.Concat(op.Outputs))
+        {
+            if (index >= 0 && IsQuantizedActivation(index))
+                return true;
+        }
+        return false;
+    }
+
+    /// <summary>The reals a quantized activation stands for; one dequantize per tensor, shared by its readers.</summary>
+    private string DequantizedActivation(int tensor)
+    {
+        if (_derived.TryGetValue((tensor, "dequantized"), out var name))
+            return name;
+        var node = UniformDequantize(Reserve($"{_tensorNodes[tensor]}/dequantized"), Ref(tensor, $"tensor {tensor}"), _graph.Tensors[tensor]);
+        return _derived[(tensor, "dequantized")] = node.Name;
+    }
+
+    /// <summary>A quantized constant read by a quantized operator: the stored integers behind a dequantize.</summary>
+    private string DequantizedConstant(int tensor, string where)
+    {
+        if (_derived.TryGetValue((tensor, "dequantize"), out var name))
+            return name;
+        var node = UniformDequantize(Reserve($"{_tensorNodes[tensor]}/dequantize"), Ref(tensor, where), _graph.Tensors[tensor]);
+        return _derived[(tensor, "dequantize")] = node.Name;
+    }
+
+    /// <summary>
+    /// Integer weights of a quantized operator re-laid out for TensorFlow (<paramref name="relayout"/>) behind a
+    /// dequantize along the axis their quantized dimension moves to (<paramref name="axisOf"/>; -1: it has none, and
+    /// the weights are read as floats instead). Null when the operator or the weights are not quantized.
+    /// </summary>
+    private string? QuantizedWeights(Op c, int k, string form, Func<TensorValue, TensorValue> relayout, Func<int, int> axisOf)
+    {
+        if (!c.Quantized || !c.Has(k))
+            return null;
+        var t = c.InTensor(k);
+        if (t is not { IsQuantized: true, Type: S.Int8 or S.UInt8 } || !IsConstant(t.Index))
+            return null;
+        var q = t.Quantization!;
+        var axis = q.IsPerChannel ? axisOf(q.Dimension) : -1;
+        if (q.IsPerChannel && axis < 0)
+            return null;
+        var key = (t.Index, $"{form}/dequantize");
+        if (_derived.TryGetValue(key, out var name))
+            return name;
+        var where = c.Where;
+        var integers = Derived(t.Index, form, () => relayout(Constant(t.Index, where)!));
+        var node = UniformDequantize(Reserve($"{_tensorNodes[t.Index]}/{form}/dequantize"), integers, t, axis);
+        return _derived[key] = node.Name;
+    }
+
+    /// <summary>QUANTIZE: float to quantized (rounding as TensorFlow Lite does), or quantized to other parameters or type.</summary>
+    private void Quantize(Op c)
+    {
+        var input = c.InTensor(0);
+        var output = c.OutTensor(0);
+        if (!IsQuantizedActivation(output.Index))
+            throw new TfliteFormatException($"{c.Where}: its output '{output.Name}' is {output.TypeName} " +
+                (output.IsQuantized ? "" : "without quantization parameters ") + "(TfPose quantizes to int8, uint8 and int16 with a scale and zero point)");
+        if (IsQuantizedActivation(input.Index))
+        {
+            // Requantization: TensorFlow Lite rescales in fixed point; the reals in between are exact.
+            Name(c, UniformQuantize(c.Scope(), DequantizedActivation(input.Index), output, requantize: true));
+            return;
+        }
+        var x = c.In(0);
+        if (c.InType(0) != DataType.DtFloat)
+        {
+            var cast = Node(c.Scope(), "Cast", null, x);
+            Typed(cast, ("SrcT", c.InType(0)), ("DstT", DataType.DtFloat));
+            x = cast.Name;
+        }
+        Name(c, UniformQuantize(c.Scope(), x, output, requantize: false));
+    }
+
+    /// <summary>After a quantized operator: each quantized output becomes the requantized float result, under the tensor's name.</summary>
+    private void RequantizeOutputs(Op c)
+    {
+        for (var k = 0; k < c.OutputCount; k++)
+        {
+            var t = c.OutTensor(k);
+            if (!IsQuantizedActivation(t.Index) || _refs[t.Index] is not { } real)
+                continue;
+            // The float node took the tensor's name and nothing reads it yet: it gives the name to the quantized result.
+            var named = _refs[t.Index] == _tensorNodes[t.Index] ? LastNode(real) : null;
+            if (named is not null)
+            {
+                named.Name = Reserve($"{real}/real");
+                real = named.Name;
+                _names.Remove(_tensorNodes[t.Index]);
+            }
+            var q = UniformQuantize(named is not null ? _tensorNodes[t.Index] : $"{_tensorNodes[t.Index]}/quantized", real, t, requantize: true);
+            _refs[t.Index] = q.Name;
+        }
+    }
+
+    private NodeDef? LastNode(string name)
+    {
+        for (var i = _def.Node.Count - 1; i >= 0; i--)
+        {
+            if (_def.Node[i].Name == name)
+                return _def.Node[i];
+        }
+        return null;
+    }
+
+    private NodeDef UniformQuantize(string name, string x, TfliteTensor target, bool requantize)
+    {
+        var (scales, zeros, axis) = ParametersOf(target, target.Quantization!.IsPerChannel ? target.Quantization.Dimension : -1);
+        var node = Add(Reserve(name), "UniformQuantize", x, Const($"{name}/scales", scales), Const($"{name}/zero_points", zeros));
+        Typed(node, ("Tin", DataType.DtFloat), ("Tout", TypeOf(target)));
+        SetRange(node, target, axis);
+        if (requantize)
+            node.Attr[QuantizationOps.RequantizeAttribute] = new AttrValue { B = true };
+        return node;
+    }
+
+    private NodeDef UniformDequantize(string name, string q, TfliteTensor source, int? axis = null)
+    {
+        var (scales, zeros, along) = ParametersOf(source, axis ?? (source.Quantization!.IsPerChannel ? source.Quantization.Dimension : -1));
+        var node = Add(name, "UniformDequantize", q, Const($"{name}/scales", scales), Const($"{name}/zero_points", zeros));
+        Typed(node, ("Tin", TypeOf(source)), ("Tout", DataType.DtFloat));
+        SetRange(node, source, along);
+        return node;
+    }
+
+    private static void SetRange(NodeDef node, TfliteTensor tensor, int axis)
+    {
+        (long Min, long Max) range = tensor.Type switch
+        {
+            S.Int8 => (sbyte.MinValue, sbyte.MaxValue),
+            S.UInt8 => (byte.MinValue, byte.MaxValue),
+            S.Int16 => (short.MinValue, short.MaxValue),
+            _ => (int.MinValue, int.MaxValue),
+        };
+        var (min, max) = range;
+        node.Attr["quantization_axis"] = new AttrValue { I = axis };
+        node.Attr["quantization_min_val"] = new AttrValue { I = min };
+        node.Attr["quantization_max_val"] = new AttrValue { I = max };
+    }
+
+    /// <summary>Scales and int32 zero points as constants: scalars per tensor, vectors along <paramref name="axis"/>.</summary>
+    private static (TensorValue Scales, TensorValue Zeros, int Axis) ParametersOf(TfliteTensor tensor, int axis)
+    {
+        var q = tensor.Quantization!;
+        if (!q.IsPerChannel || axis < 0)
+        {
+            return (TensorValue.FromArray<float>(DataType.DtFloat, [], [q.Scale[0]]),
+                TensorValue.FromArray<int>(DataType.DtInt32, [], [(int)q.ZeroPointAt(0)]), -1);
+        }
+        if (q.ZeroPoint.Length is not (0 or 1) && q.ZeroPoint.Length != q.Scale.Length)
+            throw new TfliteFormatException($"tensor '{tensor.Name}' has {q.Scale.Length} scales but {q.ZeroPoint.Length} zero points");
+        var zeros = Enumerable.Range(0, q.Scale.Length).Select(i => (int)q.ZeroPointAt(i)).ToArray();
+        return (TensorValue.FromArray<float>(DataType.DtFloat, [q.Scale.Length], q.Scale),
+            TensorValue.FromArray<int>(DataType.DtInt32, [zeros.Length], zeros), axis);
+    }
+}
