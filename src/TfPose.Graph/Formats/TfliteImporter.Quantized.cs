@@ -14,6 +14,51 @@ namespace TfPose.Graph.Formats;
 /// </summary>
 internal sealed partial class TfliteImporter
 {
+    /// <summary>The fused activation of the operator being written, when it clamps its quantized output (see <see cref="ClampsQuantized"/>).</summary>
+    private byte? _clamp;
+
+    /// <summary>
+    /// A quantized operator's fused RELU, RELU6 or RELU_N1_TO_1 clamps its integer output, as TensorFlow Lite's kernels
+    /// do (CalculateActivationRangeQuantized): between zero_point + round(low / scale) and zero_point + round(high /
+    /// scale). The same values as clamping the reals before requantizing, but with no float op between the operator and
+    /// its QuantizeLinear, which would keep ONNX Runtime from fusing them into its integer kernel.
+    /// </summary>
+    private bool ClampsQuantized(Op c, byte activation)
+    {
+        if (!c.Quantized || activation is not (S.ActRelu or S.ActRelu6 or S.ActReluN1To1) || !IsQuantizedActivation(c.OutTensor(0).Index))
+            return false;
+        _clamp = activation;
+        return true;
+    }
+
+    /// <summary>The integer bounds the fused activation clamps a quantized output to; null when its type's range already is them.</summary>
+    private (long Min, long Max)? ClampRange(TfliteTensor t)
+    {
+        if (_clamp is not { } activation)
+            return null;
+        var (low, high) = activation switch
+        {
+            S.ActRelu => (0f, float.PositiveInfinity),
+            S.ActRelu6 => (0f, 6f),
+            _ => (-1f, 1f),
+        };
+        var scale = t.Quantization!.Scale[0];
+        var zero = t.Quantization.ZeroPointAt(0);
+        var (typeMin, typeMax) = Range(t);
+        long Level(float real) => float.IsPositiveInfinity(real) ? typeMax : zero + (long)MathF.Round(real / scale, MidpointRounding.AwayFromZero);
+        var min = Math.Max(typeMin, Level(low));
+        var max = Math.Min(typeMax, Level(high));
+        return min == typeMin && max == typeMax ? null : (min, max);
+    }
+
+    private static (long Min, long Max) Range(TfliteTensor tensor) => tensor.Type switch
+    {
+        S.Int8 => (sbyte.MinValue, sbyte.MaxValue),
+        S.UInt8 => (byte.MinValue, byte.MaxValue),
+        S.Int16 => (short.MinValue, short.MaxValue),
+        _ => (int.MinValue, int.MaxValue),
+    };
+
     /// <summary>A tensor holding int8, uint8 or int16 quantized values computed at run time (not a constant).</summary>
     private bool IsQuantizedActivation(int tensor) =>
         _graph.Tensors[tensor] is { IsQuantized: true, Type: S.Int8 or S.UInt8 or S.Int16 } && !IsConstant(tensor);
@@ -114,7 +159,8 @@ internal sealed partial class TfliteImporter
                 real = named.Name;
                 _names.Remove(_tensorNodes[t.Index]);
             }
-            var q = UniformQuantize(named is not null ? _tensorNodes[t.Index] : $"{_tensorNodes[t.Index]}/quantized", real, t, requantize: true);
+            var q = UniformQuantize(named is not null ? _tensorNodes[t.Index] : $"{_tensorNodes[t.Index]}/quantized", real, t, requantize: true,
+                k == 0 ? ClampRange(t) : null);
             _refs[t.Index] = q.Name;
         }
     }
@@ -129,12 +175,18 @@ internal sealed partial class TfliteImporter
         return null;
     }
 
-    private NodeDef UniformQuantize(string name, string x, TfliteTensor target, bool requantize)
+    /// <summary>A UniformQuantize to the target's parameters, clamped to its type's range or to <paramref name="range"/> within it.</summary>
+    private NodeDef UniformQuantize(string name, string x, TfliteTensor target, bool requantize, (long Min, long Max)? range = null)
     {
         var (scales, zeros, axis) = ParametersOf(target, target.Quantization!.IsPerChannel ? target.Quantization.Dimension : -1);
         var node = Add(Reserve(name), "UniformQuantize", x, Const($"{name}/scales", scales), Const($"{name}/zero_points", zeros));
         Typed(node, ("Tin", DataType.DtFloat), ("Tout", TypeOf(target)));
         SetRange(node, target, axis);
+        if (range is { } bounds)
+        {
+            node.Attr["quantization_min_val"] = new AttrValue { I = bounds.Min };
+            node.Attr["quantization_max_val"] = new AttrValue { I = bounds.Max };
+        }
         if (requantize)
             node.Attr[QuantizationOps.RequantizeAttribute] = new AttrValue { B = true };
         return node;
@@ -151,14 +203,7 @@ internal sealed partial class TfliteImporter
 
     private static void SetRange(NodeDef node, TfliteTensor tensor, int axis)
     {
-        (long Min, long Max) range = tensor.Type switch
-        {
-            S.Int8 => (sbyte.MinValue, sbyte.MaxValue),
-            S.UInt8 => (byte.MinValue, byte.MaxValue),
-            S.Int16 => (short.MinValue, short.MaxValue),
-            _ => (int.MinValue, int.MaxValue),
-        };
-        var (min, max) = range;
+        var (min, max) = Range(tensor);
         node.Attr["quantization_axis"] = new AttrValue { I = axis };
         node.Attr["quantization_min_val"] = new AttrValue { I = min };
         node.Attr["quantization_max_val"] = new AttrValue { I = max };

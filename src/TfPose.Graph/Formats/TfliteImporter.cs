@@ -429,6 +429,7 @@ internal sealed partial class TfliteImporter
         }
         var name = S.OperatorName(op.Code);
         var mapped = MappedBuiltins.Contains(name);
+        _clamp = null;
         switch (name)
         {
             case "QUANTIZE": Quantize(c); break;
@@ -639,6 +640,8 @@ internal sealed partial class TfliteImporter
     /// <summary>The fused activation after <paramref name="node"/>; returns the last node.</summary>
     private NodeDef Activate(Op c, NodeDef node, byte activation)
     {
+        if (ClampsQuantized(c, activation))
+            return node;
         var type = c.OutType();
         return activation switch
         {
