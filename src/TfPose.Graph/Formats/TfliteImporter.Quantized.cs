@@ -76,13 +76,18 @@ internal sealed partial class TfliteImporter
         return false;
     }
 
-    /// <summary>The reals a quantized activation stands for; one dequantize per tensor, shared by its readers.</summary>
-    private string DequantizedActivation(int tensor)
+    /// <summary>
+    /// The reals a quantized activation stands for, dequantized once for each operator reading it: ONNX Runtime
+    /// fuses a DequantizeLinear into one integer kernel only, and moves an int8 pair to uint8 (its x86 kernels'
+    /// type) only where the QuantizeLinear's readers are such single-reader pairs.
+    /// </summary>
+    private string DequantizedActivation(int tensor, int reader)
     {
-        if (_derived.TryGetValue((tensor, "dequantized"), out var name))
+        var key = (tensor, $"dequantized@{reader}");
+        if (_derived.TryGetValue(key, out var name))
             return name;
         var node = UniformDequantize(Reserve($"{_tensorNodes[tensor]}/dequantized"), Ref(tensor, $"tensor {tensor}"), _graph.Tensors[tensor]);
-        return _derived[(tensor, "dequantized")] = node.Name;
+        return _derived[key] = node.Name;
     }
 
     /// <summary>A quantized constant read by a quantized operator: the stored integers behind a dequantize.</summary>
@@ -130,7 +135,7 @@ internal sealed partial class TfliteImporter
         if (IsQuantizedActivation(input.Index))
         {
             // Requantization: TensorFlow Lite rescales in fixed point; the reals in between are exact.
-            Name(c, UniformQuantize(c.Scope(), DequantizedActivation(input.Index), output, requantize: true));
+            Name(c, UniformQuantize(c.Scope(), DequantizedActivation(input.Index, c.Source.Index), output, requantize: true));
             return;
         }
         var x = c.In(0);

@@ -371,7 +371,7 @@ internal sealed partial class TfliteImporter
         {
             var t = InTensor(k);
             if (Quantized && importer.IsQuantizedActivation(t.Index))
-                return importer.DequantizedActivation(t.Index);
+                return importer.DequantizedActivation(t.Index, op.Index);
             if (Quantized && t.IsQuantized && importer.IsConstant(t.Index))
                 return importer.DequantizedConstant(t.Index, Where);
             if (!Dequantizes(k))

@@ -192,13 +192,21 @@ internal static class QuantizationOps
         if (c.Value(node.DataInput(0)) is not null && ReadersTakeItThemselves(node, c))
             return;
         var p = ParametersOf(node, c);
-        var type = StorageType(c.Type(node.DataInput(0)));
-        var (x, layout) = Operand(node, c, p);
+        var source = node.DataInput(0);
+        var type = StorageType(c.Type(source));
+        if (ShiftedSource(source, c) is { } unsigned)
+        {
+            // Read the uint8 copy the producing QuantizeLinear made (see Shifts): the same reals with zero points + 128.
+            source = unsigned;
+            type = DataType.DtUint8;
+            p = p with { ZeroPoints = Array.ConvertAll(p.ZeroPoints, z => z + 128) };
+        }
+        var (x, layout) = p.PerAxis ? (c.Get(source), Layout.Tf) : c.Lookup(source);
         if (!p.PerAxis && layout == Layout.Tf && c.Rank(node.DataInput(0)) == 4 && OnlyChannelsFirstReaders(node, c))
         {
             // The integers are moved to channels-first, not the reals: a Transpose between DequantizeLinear and the
             // convolution would hide the QDQ pattern from ONNX Runtime, and it moves a quarter of the bytes.
-            x = c.Get(node.DataInput(0), Layout.Nchw);
+            x = c.Get(source, Layout.Nchw);
             layout = Layout.Nchw;
         }
         string output;
@@ -220,6 +228,62 @@ internal static class QuantizationOps
         c.Set(node, 0, output, layout);
     }
 
+    /// <summary>
+    /// Whether an int8 quantize is computed as uint8 (zero points + 128, the same reals) for the dequantizes reading
+    /// it. ONNX Runtime's x86 integer kernels take uint8 activations; it converts an int8 QuantizeLinear whose only
+    /// reader is one DequantizeLinear itself, but not one read by several (a residual branch) or through a Transpose,
+    /// and an int8 pair left over keeps the ops around it in float.
+    /// </summary>
+    private static bool Shifts(NodeDef quantize, TranslationContext c) =>
+        StorageType(quantize.GetDataType("Tout", DataType.DtQint8)) == DataType.DtInt8 &&
+        c.Consumers(quantize.Name).Any(u => u.Node.Op == "UniformDequantize" && u.Input == 0);
+
+    /// <summary>Where the uint8 copy of a shifted quantize's output is (its output slot 1 in the translation), or null.</summary>
+    private static TensorName? ShiftedSource(TensorName t, TranslationContext c) =>
+        t.Index == 0 && c.Graph.FindNode(t.Node) is { Op: "UniformQuantize" } producer && Shifts(producer, c) ? new TensorName(producer.Name, 1) : null;
+
+    /// <summary>
+    /// The quantize's output: when it <see cref="Shifts"/>, the uint8 copy goes to slot 1 and int8 readers (outputs,
+    /// data movement on the integers) get it shifted back.
+    /// </summary>
+    private static void SetQuantized(NodeDef node, TranslationContext c, string x, Parameters p, DataType type, long min, long max, Layout layout)
+    {
+        if (!Shifts(node, c))
+        {
+            c.Set(node, 0, QuantizeLinear(node, c, x, p, type, min, max), layout);
+            return;
+        }
+        var unsigned = QuantizeLinear(null, c, x, p with { ZeroPoints = Array.ConvertAll(p.ZeroPoints, z => z + 128) }, DataType.DtUint8, min + 128, max + 128);
+        c.Set(node, 1, unsigned, layout);
+        if (c.IsFetched(node.Name) || c.Consumers(node.Name).Any(u => u.Node.Op != "UniformDequantize"))
+        {
+            var wide = c.Builder.Node("Cast", [unsigned], attributes: ("to", (long)TfPose.Graph.Onnx.TensorProto.Types.DataType.Int16));
+            var back = c.Builder.Node("Sub", [wide, c.Builder.Initializer("offset", TensorValue.FromArray<short>(DataType.DtInt16, [], [128]))]);
+            c.Set(node, 0, c.Builder.Node("Cast", [back], name: node.Name, attributes: ("to", (long)TfPose.Graph.Onnx.TensorProto.Types.DataType.Int8)), layout);
+        }
+        else
+        {
+            c.Set(node, 0, unsigned, layout); // read only by the dequantizes, which take slot 1
+        }
+    }
+
+    /// <summary>QuantizeLinear (saturating to the type), then a Clip when the node's range is narrower than the type's.</summary>
+    private static string QuantizeLinear(NodeDef? node, TranslationContext c, string x, Parameters p, DataType type, long min, long max)
+    {
+        var (typeMin, typeMax) = TypeRange(type);
+        var inputs = new List<string> { x, ScaleInitializer(c, p), ZeroPointInitializer(c, p, type) };
+        var narrower = min > typeMin || max < typeMax;
+        var name = narrower ? null : node?.Name;
+        var q = p.PerAxis
+            ? c.Builder.Node("QuantizeLinear", inputs, name: name, attributes: ("axis", (long)p.Axis))
+            : c.Builder.Node("QuantizeLinear", inputs, name: name);
+        if (!narrower)
+            return q;
+        var lower = ZeroPointInitializer(c, new Parameters([0f], [min], -1), type);
+        var upper = ZeroPointInitializer(c, new Parameters([0f], [max], -1), type);
+        return c.Builder.Node("Clip", [q, lower, upper], name: node?.Name);
+    }
+
     public static void Quantize(NodeDef node, TranslationContext c)
     {
         var p = ParametersOf(node, c);
@@ -230,19 +294,7 @@ internal static class QuantizationOps
         var (x, layout) = Operand(node, c, p);
         if (node.GetBool(RequantizeAttribute, false) && HasOnnxKernel(type, dequantize: false))
         {
-            var inputs = new List<string> { x, ScaleInitializer(c, p), ZeroPointInitializer(c, p, type) };
-            var narrower = min > typeMin || max < typeMax;
-            string? name = narrower ? null : node.Name;
-            var q = p.PerAxis
-                ? c.Builder.Node("QuantizeLinear", inputs, name: name, attributes: ("axis", (long)p.Axis))
-                : c.Builder.Node("QuantizeLinear", inputs, name: name);
-            if (narrower)
-            {
-                var bounds = new Parameters([0f], [min], -1);
-                var upper = new Parameters([0f], [max], -1);
-                q = c.Builder.Node("Clip", [q, ZeroPointInitializer(c, bounds, type), ZeroPointInitializer(c, upper, type)], name: node.Name);
-            }
-            c.Set(node, 0, q, layout);
+            SetQuantized(node, c, x, p, type, min, max, layout);
             return;
         }
         // UniformQuantize (TensorFlow) and QUANTIZE (TensorFlow Lite's reference kernel) round half away from zero,
@@ -257,6 +309,14 @@ internal static class QuantizationOps
         var tie = b.Node("Equal", [b.Node("Sub", [magnitude, whole]), b.Floats("half", [], [0.5f])]);
         var away = b.Node("Mul", [b.Node("Sign", [r]), b.Node("Add", [whole, b.Floats("one", [], [1f])])]);
         var rounded = b.Node("Where", [tie, away, b.Node("Round", [r])]);
+        if (HasOnnxKernel(type, dequantize: false))
+        {
+            // A QuantizeLinear of the rounded levels times the scale (which it divides back to within a few ulps of the
+            // same whole numbers, so its own rounding has no tie to break) adds the zero point and saturates, and makes
+            // the tensor a QuantizeLinear output, which ONNX Runtime needs to pair it with the DequantizeLinear after it.
+            SetQuantized(node, c, b.Node("Mul", [rounded, Broadcastable(c, "scale", p.Scales, p.Axis, rank)]), p, type, min, max, layout);
+            return;
+        }
         var shifted = b.Node("Add", [rounded, Broadcastable(c, "zero_point", Array.ConvertAll(p.ZeroPoints, z => (float)z), p.Axis, rank)]);
         var clipped = b.Node("Clip", [shifted, b.Floats("min", [], [min]), b.Floats("max", [], [max])]);
         c.Set(node, 0, b.Node("Cast", [clipped], name: node.Name, attributes: ("to", (long)OnnxBuilder.ElementType(type))), layout);
