@@ -422,3 +422,32 @@ public class QuantizationOpTests
         }
     }
 }
+
+public class QuantizedNpyTests
+{
+    /// <summary>Quantized models are fed and give int8 / int16 tensors, which `graph run` reads and writes as .npy (numpy's |i1 and &lt;i2).</summary>
+    [Fact]
+    public void Int8_and_int16_tensors_round_trip_through_npy()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"tfpose-npy-{Guid.NewGuid():N}.npy");
+        try
+        {
+            using (var int8 = GraphTensor.FromArray(new sbyte[] { -128, -1, 0, 127, 5, -7 }, 2, 3))
+                NpyFile.Write(path, int8);
+            Assert.Contains("'descr': '|i1'", System.Text.Encoding.Latin1.GetString(File.ReadAllBytes(path)));
+            using (var back = NpyFile.Read(path))
+            {
+                Assert.Equal(new long[] { 2, 3 }, back.Shape);
+                Assert.Equal(new sbyte[] { -128, -1, 0, 127, 5, -7 }, back.ToArray<sbyte>());
+            }
+            using (var int16 = GraphTensor.FromArray(new short[] { -32768, 300, 32767 }, 3))
+                NpyFile.Write(path, int16);
+            using var wide = NpyFile.Read(path);
+            Assert.Equal(new short[] { -32768, 300, 32767 }, wide.ToArray<short>());
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}
