@@ -424,7 +424,7 @@ internal sealed partial class TfliteImporter
         }
         if (QuantizedActivation(c) is { } quantized)
         {
-            Unsupported(c, $"quantized activations ({quantized}) are not run");
+            Unsupported(c, quantized);
             return;
         }
         var name = S.OperatorName(op.Code);
@@ -587,7 +587,15 @@ internal sealed partial class TfliteImporter
                 continue;
             var t = _graph.Tensors[index];
             if (t.IsQuantized && !IsConstant(index) && !IsQuantizedActivation(index))
-                return $"{t.TypeName} '{t.Name}'";
+                return $"quantized activations ({t.TypeName} '{t.Name}') are not run";
+        }
+        if (!c.Quantized || c.Source.Name is "GATHER" or "GATHER_ND" or "EMBEDDING_LOOKUP")
+            return null;
+        // An integer tensor with no scale read by an operator computing on reals cannot be dequantized.
+        foreach (var index in c.Source.Inputs)
+        {
+            if (index >= 0 && _graph.Tensors[index] is { IsQuantized: false, Type: S.Int8 or S.UInt8 or S.Int16 } t)
+                return $"it computes on quantized tensors but its input {t.TypeName} '{t.Name}' has no quantization parameters";
         }
         return null;
     }
