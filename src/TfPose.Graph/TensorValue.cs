@@ -48,6 +48,9 @@ public sealed class TensorValue
         DataType.DtInt32 => Array.ConvertAll(Span<int>().ToArray(), v => (long)v),
         DataType.DtInt64 => Span<long>().ToArray(),
         DataType.DtUint8 => Array.ConvertAll(_bytes, v => (long)v),
+        DataType.DtInt8 => Array.ConvertAll(Span<sbyte>().ToArray(), v => (long)v),
+        DataType.DtInt16 => Array.ConvertAll(Span<short>().ToArray(), v => (long)v),
+        DataType.DtUint16 => Array.ConvertAll(Span<ushort>().ToArray(), v => (long)v),
         _ => throw new NotSupportedException($"A {DataTypes.Name(Type)} tensor is not an integer tensor."),
     };
 

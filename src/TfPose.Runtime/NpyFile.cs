@@ -56,8 +56,10 @@ public static partial class NpyFile
             "<i4" => (TensorElementType.Int32, 4),
             "<i8" => (TensorElementType.Int64, 8),
             "|u1" => (TensorElementType.UInt8, 1),
+            "|i1" => (TensorElementType.Int8, 1),
+            "<i2" => (TensorElementType.Int16, 2),
             "|b1" => (TensorElementType.Bool, 1),
-            var d => throw new InvalidDataException($"{path}: dtype '{d}' is not supported (float32/64, int32/64, uint8, bool little-endian)."),
+            var d => throw new InvalidDataException($"{path}: dtype '{d}' is not supported (float32/64, int8/16/32/64, uint8, bool little-endian)."),
         };
         var dataOffset = offset + headerLength;
         // Checked against the file before multiplying on: a declared shape may overflow 64 bits.
@@ -80,6 +82,9 @@ public static partial class NpyFile
             TensorElementType.Int32 => GraphTensor.FromArray(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, int>(data).ToArray(), shape),
             TensorElementType.Int64 => GraphTensor.FromArray(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, long>(data).ToArray(), shape),
             TensorElementType.Bool => GraphTensor.FromArray(data.Select(b => b != 0).ToArray(), shape),
+            // Quantized TensorFlow Lite models take and give int8 / int16 tensors.
+            TensorElementType.Int8 => GraphTensor.FromArray(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, sbyte>(data).ToArray(), shape),
+            TensorElementType.Int16 => GraphTensor.FromArray(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, short>(data).ToArray(), shape),
             _ => GraphTensor.FromArray(data, shape),
         };
     }
@@ -93,6 +98,8 @@ public static partial class NpyFile
             TensorElementType.Int32 => "<i4",
             TensorElementType.Int64 => "<i8",
             TensorElementType.UInt8 => "|u1",
+            TensorElementType.Int8 => "|i1",
+            TensorElementType.Int16 => "<i2",
             TensorElementType.Bool => "|b1",
             _ => throw new NotSupportedException($"{tensor.ElementType} tensors cannot be written as .npy."),
         };

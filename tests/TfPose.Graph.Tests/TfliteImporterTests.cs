@@ -119,7 +119,7 @@ public class TfliteImporterTests
     }
 
     [Fact]
-    public void A_fully_quantized_model_lists_every_quantized_operator_at_once()
+    public void A_fully_quantized_model_becomes_quantize_and_dequantize_around_float_ops()
     {
         var b = new TfliteModelBuilder();
         var x = b.Input("x", [1, 4, 4, 1]);
@@ -132,9 +132,30 @@ public class TfliteImporterTests
         b.Operator("DEQUANTIZE", [conv], [y]);
         b.Output(y);
         var graph = Parse(b);
-        var unsupported = GraphInspection.Inspect(graph).Unsupported.OrderBy(u => u.Reason).ToList();
-        Assert.Equal(["tflite:QUANTIZE", "tflite:CONV_2D", "tflite:DEQUANTIZE"], unsupported.Select(u => u.Op));
-        Assert.Equal("TFLite operator 0, quantized activations (int8 'x_q') are not run yet", unsupported[0].Reason);
+        Assert.Empty(GraphInspection.Inspect(graph).Unsupported);
+        // The quantized tensors keep their names and int8 type; the convolution reads both its input and its
+        // weights (still int8) through dequantizes, and its float result is requantized to the output's parameters.
+        Assert.Equal("UniformQuantize", graph.GetNode("x_q").Op);
+        Assert.Equal(DataType.DtInt8, graph.GetNode("x_q").Attr["Tout"].Type);
+        var requantize = graph.GetNode("conv");
+        Assert.Equal("UniformQuantize", requantize.Op);
+        var filter = graph.GetNode(graph.GetNode(requantize.Input[0]).Input[1]);
+        Assert.Equal("UniformDequantize", filter.Op);
+        Assert.Equal(DataType.DtInt8, graph.GetNode(filter.Input[0]).Attr["dtype"].Type);
+        Assert.Equal("UniformDequantize", graph.GetNode("y").Op);
+    }
+
+    [Fact]
+    public void Quantized_int32_activations_are_listed_as_unsupported()
+    {
+        var b = new TfliteModelBuilder();
+        var x = b.Input("x", [4], TfliteModelBuilder.Int32, scale: [0.5f], zeroPoint: [0]);
+        var y = b.Tensor("y", TfliteModelBuilder.Int32, [4], scale: [0.5f], zeroPoint: [0]);
+        b.Operator("ABS", [x], [y]);
+        b.Output(y);
+        var unsupported = Assert.Single(GraphInspection.Inspect(Parse(b)).Unsupported);
+        Assert.Equal("tflite:ABS", unsupported.Op);
+        Assert.Equal("TFLite operator 0, quantized activations (int32 'x') are not run", unsupported.Reason);
     }
 
     [Fact]

@@ -116,16 +116,15 @@ public class TfliteReaderTests
         var output = Assert.Single(graph.Tflite!.Outputs);
         Assert.Equal("int8 scale 0.75 zero point 4", TfliteModelInfo.QuantizationText(output));
         Assert.Equal([0.75f], output.Quantization!.Scale);
-        Assert.Equal("int8 per-channel (2 scales along dimension 0)", TfliteModelInfo.QuantizationText(graph.Tflite.Inputs[0] with
+        Assert.Equal("int8 per-channel (2 scales 0.125…0.25 along dimension 0, zero points 0)", TfliteModelInfo.QuantizationText(graph.Tflite.Inputs[0] with
         {
             Quantization = new TfliteQuantization([0.25f, 0.125f], [0, 0], 0, [], []),
         }));
-        // Quantized activations are read but not run yet: the convolution is reported with its operator index.
+        // The int8 input has no scale, so the quantized convolution cannot read it as reals: reported with its operator index.
         var unsupported = GraphInspection.Inspect(graph).Unsupported;
         var node = Assert.Single(unsupported);
         Assert.Equal("tflite:CONV_2D", node.Op);
-        Assert.Contains("TFLite operator 0", node.Reason);
-        Assert.Contains("quantized", node.Reason);
+        Assert.Equal("TFLite operator 0, it computes on quantized tensors but its input int8 'x' has no quantization parameters", node.Reason);
     }
 
     [Fact]

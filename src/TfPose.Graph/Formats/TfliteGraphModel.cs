@@ -123,7 +123,9 @@ public sealed record TfliteModelInfo(
             return null;
         var text = new StringBuilder();
         if (q.IsPerChannel)
-            text.Append($"{tensor.TypeName} per-channel ({q.Scale.Length} scales along dimension {q.Dimension})");
+            text.Append(System.FormattableString.Invariant(
+                $"{tensor.TypeName} per-channel ({q.Scale.Length} scales {q.Scale.Min():G4}…{q.Scale.Max():G4} along dimension {q.Dimension}") +
+                (q.ZeroPoint.All(z => z == 0) ? ", zero points 0)" : ", zero points vary)"));
         else
             text.Append(System.FormattableString.Invariant($"{tensor.TypeName} scale {q.Scale[0]:G6} zero point {q.ZeroPointAt(0)}"));
         return text.ToString();

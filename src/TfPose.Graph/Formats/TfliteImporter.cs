@@ -370,6 +370,10 @@ internal sealed partial class TfliteImporter
         public string In(int k)
         {
             var t = InTensor(k);
+            if (Quantized && importer.IsQuantizedActivation(t.Index))
+                return importer.DequantizedActivation(t.Index, op.Index);
+            if (Quantized && t.IsQuantized && importer.IsConstant(t.Index))
+                return importer.DequantizedConstant(t.Index, Where);
             if (!Dequantizes(k))
                 return importer.Ref(t.Index, Where);
             var where = Where;
@@ -377,14 +381,22 @@ internal sealed partial class TfliteImporter
             return importer.Derived(t.Index, "dequantized", () => self.FloatConstant(t.Index, where)!);
         }
 
-        public DataType InType(int k) => Dequantizes(k) ? DataType.DtFloat : TypeOf(InTensor(k));
+        public DataType InType(int k) =>
+            Dequantizes(k) || Quantized && InTensor(k) is { IsQuantized: true } t && (importer.IsQuantizedActivation(t.Index) || importer.IsConstant(t.Index))
+                ? DataType.DtFloat : TypeOf(InTensor(k));
+
+        /// <summary>
+        /// Whether the operator computes on quantized activations: it then reads them dequantized (and its quantized
+        /// constants behind a dequantize), computes in float, and its quantized outputs are requantized after it.
+        /// </summary>
+        public bool Quantized => importer.ComputesQuantized(op);
 
         /// <summary>CAST converts stored integers as they are; every other float operator reads quantized constants as the reals they stand for.</summary>
         private bool Dequantizes(int k) =>
             Has(k) && op.Code != S.Cast && op.Outputs.Length > 0 && IsFloat(OutType(0)) && importer.IsConstant(op.Inputs[k])
             && InTensor(k) is { } t && (t.IsQuantized || t.Type == S.Float16);
 
-        public DataType OutType(int k = 0) => TypeOf(OutTensor(k));
+        public DataType OutType(int k = 0) => Quantized && importer.IsQuantizedActivation(OutTensor(k).Index) ? DataType.DtFloat : TypeOf(OutTensor(k));
 
         /// <summary>Scope for a node computing output <paramref name="k"/>.</summary>
         public string Scope(int k = 0) => importer._tensorNodes[OutTensor(k).Index];
@@ -412,12 +424,15 @@ internal sealed partial class TfliteImporter
         }
         if (QuantizedActivation(c) is { } quantized)
         {
-            Unsupported(c, $"quantized activations ({quantized}) are not run yet");
+            Unsupported(c, quantized);
             return;
         }
         var name = S.OperatorName(op.Code);
+        var mapped = MappedBuiltins.Contains(name);
+        _clamp = null;
         switch (name)
         {
+            case "QUANTIZE": Quantize(c); break;
             case "CONV_2D": Conv2D(c); break;
             case "DEPTHWISE_CONV_2D": DepthwiseConv2D(c); break;
             case "TRANSPOSE_CONV": TransposeConv(c); break;
@@ -534,12 +549,14 @@ internal sealed partial class TfliteImporter
             case "WHILE": While(c); break;
             default: Unsupported(c, null); break;
         }
+        if (mapped && c.Quantized)
+            RequantizeOutputs(c);
     }
 
     /// <summary>The builtins <see cref="Emit"/> maps to TensorFlow ops (every other one becomes a <c>tflite:</c> node).</summary>
     public static readonly IReadOnlySet<string> MappedBuiltins = new HashSet<string>(StringComparer.Ordinal)
     {
-        "CONV_2D", "DEPTHWISE_CONV_2D", "TRANSPOSE_CONV", "FULLY_CONNECTED", "MAX_POOL_2D", "AVERAGE_POOL_2D", "L2_POOL_2D", "DEQUANTIZE",
+        "CONV_2D", "DEPTHWISE_CONV_2D", "TRANSPOSE_CONV", "FULLY_CONNECTED", "MAX_POOL_2D", "AVERAGE_POOL_2D", "L2_POOL_2D", "DEQUANTIZE", "QUANTIZE",
         "ADD", "SUB", "MUL", "DIV", "SQUARED_DIFFERENCE", "MAXIMUM", "MINIMUM", "POW", "FLOOR_DIV", "FLOOR_MOD", "ATAN2", "PRELU",
         "LESS", "LESS_EQUAL", "GREATER", "GREATER_EQUAL", "EQUAL", "NOT_EQUAL", "LOGICAL_AND", "LOGICAL_OR", "LOGICAL_NOT",
         "ABS", "NEG", "EXP", "LOG", "SQRT", "RSQRT", "SQUARE", "SIN", "COS", "FLOOR", "CEIL", "ROUND", "SIGN", "LOGISTIC", "TANH", "RELU",
@@ -561,8 +578,8 @@ internal sealed partial class TfliteImporter
     }
 
     /// <summary>
-    /// The first tensor an operator computes with that holds quantized integers (constants excepted: those are folded to
-    /// float), as "int8 'name'"; null for a float operator.
+    /// The first tensor an operator computes with that holds quantized integers of a width TfPose does not dequantize
+    /// (int8, uint8 and int16 activations it does; constants are read as reals), as "int32 'name'"; null otherwise.
     /// </summary>
     private string? QuantizedActivation(Op c)
     {
@@ -571,8 +588,16 @@ internal sealed partial class TfliteImporter
             if (index < 0)
                 continue;
             var t = _graph.Tensors[index];
-            if (t.IsQuantized && !IsConstant(index))
-                return $"{t.TypeName} '{t.Name}'";
+            if (t.IsQuantized && !IsConstant(index) && !IsQuantizedActivation(index))
+                return $"quantized activations ({t.TypeName} '{t.Name}') are not run";
+        }
+        if (!c.Quantized || c.Source.Name is "GATHER" or "GATHER_ND" or "EMBEDDING_LOOKUP")
+            return null;
+        // An integer tensor with no scale read by an operator computing on reals cannot be dequantized.
+        foreach (var index in c.Source.Inputs)
+        {
+            if (index >= 0 && _graph.Tensors[index] is { IsQuantized: false, Type: S.Int8 or S.UInt8 or S.Int16 } t)
+                return $"it computes on quantized tensors but its input {t.TypeName} '{t.Name}' has no quantization parameters";
         }
         return null;
     }
@@ -625,6 +650,8 @@ internal sealed partial class TfliteImporter
     /// <summary>The fused activation after <paramref name="node"/>; returns the last node.</summary>
     private NodeDef Activate(Op c, NodeDef node, byte activation)
     {
+        if (ClampsQuantized(c, activation))
+            return node;
         var type = c.OutType();
         return activation switch
         {
@@ -752,9 +779,10 @@ internal sealed partial class TfliteImporter
         if (filter.Shape.Length != 4)
             throw new TfliteFormatException($"{c.Where}: its filter '{filter.Name}' has shape [{string.Join(",", filter.Shape)}], not [out, height, width, in]");
         // TFLite keeps filters as [out, h, w, in]; TensorFlow's Conv2D takes [h, w, in, out].
-        var weights = c.FloatConstant(1) is { } w
-            ? Derived(filter.Index, "hwio", () => Permute(w, [1, 2, 3, 0]))
-            : Node(c.Scope(), "Transpose", type, c.In(1), Ints($"{c.Scope()}/hwio", 1, 2, 3, 0)).Name;
+        var weights = QuantizedWeights(c, 1, "hwio", w => Permute(w, [1, 2, 3, 0]), d => Array.IndexOf([1, 2, 3, 0], d))
+            ?? (c.FloatConstant(1) is { } w
+                ? Derived(filter.Index, "hwio", () => Permute(w, [1, 2, 3, 0]))
+                : Node(c.Scope(), "Transpose", type, c.In(1), Ints($"{c.Scope()}/hwio", 1, 2, 3, 0)).Name);
         var conv = Node(c.Scope(), "Conv2D", type, c.In(0), weights);
         conv.Attr["strides"] = IntList(1, o?.Int(2) ?? 0, o?.Int(1) ?? 0, 1);
         conv.Attr["dilations"] = IntList(1, o?.Int(5, 1) ?? 1, o?.Int(4, 1) ?? 1, 1);
@@ -787,9 +815,11 @@ internal sealed partial class TfliteImporter
             throw new TfliteFormatException($"{c.Where}: cannot tell the input channels of its filter [{string.Join(",", filter.Shape)}] " +
                 $"from its input '{c.InTensor(0).Name}' [{string.Join(",", inShape)}]");
         long[] shape = [kh, kw, channels, total / channels];
-        var weights = c.FloatConstant(1) is { } w
-            ? Derived(filter.Index, "hwim", () => new TensorValue(w.Type, shape, w.Bytes.ToArray()))
-            : Node(c.Scope(), "Reshape", type, c.In(1), Ints($"{c.Scope()}/hwim", Array.ConvertAll(shape, d => (int)d))).Name;
+        // Per-channel scales run along in·multiplier, one axis of [h, w, in, multiplier] only when the multiplier is 1.
+        var weights = QuantizedWeights(c, 1, "hwim", w => new TensorValue(w.Type, shape, w.Bytes.ToArray()), d => d == 3 && shape[3] == 1 ? 2 : -1)
+            ?? (c.FloatConstant(1) is { } w
+                ? Derived(filter.Index, "hwim", () => new TensorValue(w.Type, shape, w.Bytes.ToArray()))
+                : Node(c.Scope(), "Reshape", type, c.In(1), Ints($"{c.Scope()}/hwim", Array.ConvertAll(shape, d => (int)d))).Name);
         var conv = Node(c.Scope(), "DepthwiseConv2dNative", type, c.In(0), weights);
         conv.Attr["strides"] = IntList(1, o?.Int(2) ?? 0, o?.Int(1) ?? 0, 1);
         conv.Attr["dilations"] = IntList(1, o?.Int(6, 1) ?? 1, o?.Int(5, 1) ?? 1, 1);
@@ -841,7 +871,11 @@ internal sealed partial class TfliteImporter
             x = flat.Name;
         }
         NodeDef matmul;
-        if (c.FloatConstant(1) is { } w)
+        if (QuantizedWeights(c, 1, "transposed", w => Permute(w, [1, 0]), d => 1 - d) is { } quantizedWeights)
+        {
+            matmul = Node(scope, "MatMul", type, x, quantizedWeights);
+        }
+        else if (c.FloatConstant(1) is { } w)
         {
             matmul = Node(scope, "MatMul", type, x, Derived(filter.Index, "transposed", () => Permute(w, [1, 0])));
         }
@@ -911,6 +945,11 @@ internal sealed partial class TfliteImporter
             // The output becomes a constant whose Const node is written only if something reads it as a tensor: a
             // convolution reads the value itself, in its own layout.
             _folded[output.Index] = c.FloatConstant(0);
+            return;
+        }
+        if (IsQuantizedActivation(input.Index))
+        {
+            Name(c, UniformDequantize(c.Scope(), Ref(input.Index, c.Where), input));
             return;
         }
         var cast = Node(c.Scope(), "Cast", null, c.In(0));

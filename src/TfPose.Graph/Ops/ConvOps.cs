@@ -175,21 +175,27 @@ internal static class ConvOps
         var dil4 = node.GetInts("dilations", [1, 1, 1, 1]);
         long[] strides = [strides4[h], strides4[w]];
         long[] dilations = [dil4[h], dil4[w]];
-        var filterValue = c.Value(filter) ?? throw new NotSupportedException($"node '{node.Name}' ({node.Op}): the filter must be a constant (the graph must be frozen).");
         var depthwise = node.Op == "DepthwiseConv2dNative";
+        // Integer weights stay integers behind a DequantizeLinear along the output channels (ONNX axis 0), so ONNX
+        // Runtime can run the convolution as QLinearConv; along any other axis they are dequantized here.
+        var quantized = QuantizationOps.ConstantOf(filter, c);
+        if (quantized is { Parameters: { PerAxis: true } p } && p.Axis != (depthwise ? 2 : 3) || quantized is not null && depthwise && quantized.Values.Shape[3] != 1)
+            quantized = null;
+        var filterValue = quantized?.Values ?? c.Value(filter) ?? QuantizationOps.ConstantOf(filter, c)?.ToFloat()
+            ?? throw new NotSupportedException($"node '{node.Name}' ({node.Op}): the filter must be a constant (the graph must be frozen).");
         if (depthwise && ScalesChannels(node, c, filterValue, strides, dilations))
         {
             c.SetChannelScale(node, x, filterValue.ToFloatArray());
             return;
         }
-        if (!depthwise && c.ChannelScaleOf(x) is { } scaled)
+        if (!depthwise && quantized is null && c.ChannelScaleOf(x) is { } scaled)
         {
             x = scaled.Source;
             filterValue = ScaleInputChannels(filterValue, scaled.Scale);
         }
         var fs = filterValue.Shape;
         var input = ChannelsFirst(node, c, x);
-        if (!depthwise && (BatchStatisticsFolding.TryFold(node, c, input, filterValue, strides, dilations) ||
+        if (!depthwise && quantized is null && (BatchStatisticsFolding.TryFold(node, c, input, filterValue, strides, dilations) ||
                            BatchStatisticsFolding.TryAsMatMul(node, c, input, filterValue, strides, dilations)))
             return;
         // TensorFlow: [kh, kw, in, out] (depthwise: [kh, kw, in, multiplier]); ONNX: [out, in/group, kh, kw].
@@ -221,13 +227,22 @@ internal static class ConvOps
         }
         else if (!depthwise && c.PhysicalChannels(input, fs[2]) is var physical && physical > fs[2])
         {
+            if (quantized is not null)
+                throw new NotSupportedException($"node '{node.Name}' ({node.Op}): a quantized filter cannot read zero-padded channels.");
             weights = ZeroExtend(weights, 1, physical);
         }
         attrs.Add(("group", groups));
-        var output = c.Builder.Node("Conv", [input, c.Builder.Initializer(node.Name + "/W", weights)], name: node.Name, attributes: [.. attrs]);
+        List<string> inputs = [input, quantized is null ? c.Builder.Initializer(node.Name + "/W", weights)
+            : QuantizationOps.DequantizeWeights(c, node.Name + "/W", weights, quantized.Parameters, 0)];
+        var bias = quantized is null ? null : QuantizationOps.FoldableBias(node, c, weights.Shape[0]);
+        if (bias is { } b)
+            inputs.Add(QuantizationOps.DequantizeWeights(c, b.BiasAdd.Name + "/bias", b.Bias.Values, b.Bias.Parameters, 0));
+        var output = c.Builder.Node("Conv", inputs, name: node.Name, attributes: [.. attrs]);
         if (paddedOutput is { } padded)
             c.SetPhysicalChannels(output, padded);
         c.Set(node, 0, output, OutputLayout(node));
+        if (bias is { } folded)
+            c.Set(folded.BiasAdd, 0, output, OutputLayout(node));
     }
 
     /// <summary>

@@ -219,6 +219,8 @@ internal static class ElementwiseOps
 
     public static void BiasAdd(NodeDef node, TranslationContext c)
     {
+        if (c.IsKnown(new TensorName(node.Name, 0)))
+            return; // an int32 bias the quantized convolution before it took as its own input (QuantizationOps.FoldableBias)
         var x = node.DataInput(0);
         var bias = node.DataInput(1);
         var channelsFirstTf = node.GetString("data_format", "NHWC") == "NCHW";

@@ -32,6 +32,7 @@ internal static class OpRegistry
             ControlFlowOps.Units,
             SpatialOps.Units.Concat(MatMulOps.Units).Concat(NmsOps.Units),
             MediaPipeOps.Units,
+            QuantizationOps.Units,
         ];
         var table = new Dictionary<string, OpUnit>(StringComparer.Ordinal);
         foreach (var unit in families.SelectMany(f => f))

@@ -52,9 +52,9 @@ internal sealed class TfliteModelBuilder
         return _tensors.Count - 1;
     }
 
-    public int Input(string name, int[] shape, sbyte type = Float32, int[]? signature = null)
+    public int Input(string name, int[] shape, sbyte type = Float32, int[]? signature = null, float[]? scale = null, long[]? zeroPoint = null)
     {
-        var t = Tensor(name, type, shape, signature);
+        var t = Tensor(name, type, shape, signature, scale, zeroPoint);
         _inputs.Add(t);
         return t;
     }
