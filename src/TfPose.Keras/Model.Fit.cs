@@ -17,6 +17,9 @@ public partial class Model
 
     private (int Epoch, int Step, Logs Sums, long Seen)? _pendingResume;
 
+    /// <summary>The generator of this model's dropout masks (seeded from <see cref="Seed"/>); checkpoints store its state.</summary>
+    public Generator DropoutGenerator => Generator;
+
     /// <summary>
     /// Trains for a number of epochs, as Keras' fit: shuffling each epoch (an order drawn from the model's seed and the
     /// epoch, so a resumed run repeats it), validation at each epoch end as "val_" logs, and callbacks.
