@@ -59,7 +59,8 @@ internal sealed class TrainingDisplay
             t.Value = p.StepsDone;
             t.Description = Markup.Escape(_describe(p));
         }
-        else if (p.EpochEnd || p.Step % 5 == 0)
+        // Epoch ends are logged by Fit itself; plain mode reports every 5th batch and the last.
+        else if (!p.EpochEnd && (p.Step % 5 == 0 || p.Step == p.Steps))
         {
             var eta = p.StepsDone == 0 ? TimeSpan.Zero : TimeSpan.FromSeconds(p.Elapsed.TotalSeconds / p.StepsDone * p.StepsLeft);
             Line($"{_describe(p)} ({p.Elapsed.TotalSeconds / Math.Max(1, p.StepsDone):0.0} s/step, ETA {eta:hh\\:mm\\:ss})");
