@@ -143,20 +143,26 @@ public sealed class FashionGan : IDisposable
     /// <summary>Loads a checkpoint folder; returns the epoch it was saved after (0 when only a generator exists).</summary>
     public int LoadCheckpoint(string directory)
     {
-        var meta = LoadCheckpointState(directory);
+        var meta = LoadCheckpointState(directory, restoreStreams: false);
         var epoch = meta.GetValueOrDefault("epoch", "0");
         return int.TryParse(epoch, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var e) ? e
             : throw new InvalidDataException($"{directory}: the checkpoint's epoch '{epoch}' is not a number.");
     }
 
     /// <summary>Loads a checkpoint folder; returns the metadata it was saved with.</summary>
-    internal IReadOnlyDictionary<string, string> LoadCheckpointState(string directory)
+    /// <param name="restoreStreams">
+    /// Also continue the noise and dropout streams where training left them (resuming); sampling keeps the streams of
+    /// this instance's seed, so the same seed gives the same noise from a checkpoint and from an exported graph.
+    /// </param>
+    internal IReadOnlyDictionary<string, string> LoadCheckpointState(string directory, bool restoreStreams)
     {
         var combined = Path.Combine(directory, "combined.safetensors");
         if (File.Exists(combined))
         {
             Combined.LoadWeights(combined);
             var meta = Discriminator.LoadWeights(Path.Combine(directory, "discriminator.safetensors"));
+            if (!restoreStreams)
+                return meta;
             if (meta.TryGetValue("rng.noise", out var noise))
                 Model.SetGeneratorState(_noise, noise, combined);
             if (meta.TryGetValue("rng.discriminator", out var d))

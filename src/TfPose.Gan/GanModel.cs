@@ -42,5 +42,5 @@ public sealed class GanModel : Model
     }
 
     public override IReadOnlyDictionary<string, string> LoadTrainingState(string path) =>
-        _gan.LoadCheckpointState(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        _gan.LoadCheckpointState(Path.GetDirectoryName(Path.GetFullPath(path))!, restoreStreams: true);
 }
