@@ -51,7 +51,7 @@ public sealed class FashionGan : IDisposable
         // compiled model keeps training it; the combined model only updates the generator.
         Discriminator.Trainable = false;
         var z = Keras.Keras.Input([LatentDim], "noise");
-        Combined = new Model(z, Discriminator.Call(Generator.Call(z)), name: "gan", seed: seed + 2, device: device);
+        Combined = new GanModel(this, z, Discriminator.Call(Generator.Call(z)), seed + 2, device);
         Combined.Compile(new Adam(0.0002, beta1: 0.5), "binary_crossentropy");
         _noise = NoiseStream(seed);
     }
@@ -69,10 +69,13 @@ public sealed class FashionGan : IDisposable
     public int Seed { get; }
     public Sequential Generator { get; }
     public Sequential Discriminator { get; }
-    public Model Combined { get; }
+    /// <summary>Generator through the frozen discriminator; its <c>Fit</c> runs <see cref="TrainStep"/> per batch of real images.</summary>
+    public GanModel Combined { get; }
 
     /// <summary>Standard-normal noise from the GAN's own seeded stream.</summary>
     public Tensor Noise(long count) => randn([count, LatentDim], generator: _noise);
+
+    internal Generator NoiseGenerator => _noise;
 
     /// <summary>
     /// One reference training step: the discriminator on real images (label <paramref name="realLabel"/>) and as
@@ -118,10 +121,19 @@ public sealed class FashionGan : IDisposable
     }
 
     /// <summary>Saves both networks with optimizer state plus the epoch, so training resumes exactly.</summary>
-    public void SaveCheckpoint(string directory, int epoch)
+    public void SaveCheckpoint(string directory, int epoch) =>
+        SaveCheckpoint(directory, new Dictionary<string, string> { ["epoch"] = epoch.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+
+    internal void SaveCheckpoint(string directory, IReadOnlyDictionary<string, string> metadata)
     {
         Directory.CreateDirectory(directory);
-        var meta = new Dictionary<string, string> { ["epoch"] = epoch.ToString(System.Globalization.CultureInfo.InvariantCulture), ["seed"] = Seed.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        var meta = new Dictionary<string, string>(metadata)
+        {
+            ["seed"] = Seed.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["rng.noise"] = Model.GeneratorState(_noise),
+            ["rng.discriminator"] = Model.GeneratorState(Discriminator.DropoutGenerator),
+            ["rng.combined"] = Model.GeneratorState(Combined.DropoutGenerator),
+        };
         Generator.SaveWeights(Path.Combine(directory, "generator.safetensors"), includeOptimizer: false, metadata: meta);
         Discriminator.SaveWeights(Path.Combine(directory, "discriminator.safetensors"), includeOptimizer: true, metadata: meta);
         // The generator trains through the combined model, so its Adam state lives there.
@@ -131,18 +143,38 @@ public sealed class FashionGan : IDisposable
     /// <summary>Loads a checkpoint folder; returns the epoch it was saved after (0 when only a generator exists).</summary>
     public int LoadCheckpoint(string directory)
     {
+        var meta = LoadCheckpointState(directory, restoreStreams: false);
+        var epoch = meta.GetValueOrDefault("epoch", "0");
+        return int.TryParse(epoch, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var e) ? e
+            : throw new InvalidDataException($"{directory}: the checkpoint's epoch '{epoch}' is not a number.");
+    }
+
+    /// <summary>Loads a checkpoint folder; returns the metadata it was saved with.</summary>
+    /// <param name="restoreStreams">
+    /// Also continue the noise and dropout streams where training left them (resuming); sampling keeps the streams of
+    /// this instance's seed, so the same seed gives the same noise from a checkpoint and from an exported graph.
+    /// </param>
+    internal IReadOnlyDictionary<string, string> LoadCheckpointState(string directory, bool restoreStreams)
+    {
         var combined = Path.Combine(directory, "combined.safetensors");
         if (File.Exists(combined))
         {
             Combined.LoadWeights(combined);
             var meta = Discriminator.LoadWeights(Path.Combine(directory, "discriminator.safetensors"));
-            return int.Parse(meta.GetValueOrDefault("epoch", "0"), System.Globalization.CultureInfo.InvariantCulture);
+            if (!restoreStreams)
+                return meta;
+            if (meta.TryGetValue("rng.noise", out var noise))
+                Model.SetGeneratorState(_noise, noise, combined);
+            if (meta.TryGetValue("rng.discriminator", out var d))
+                Model.SetGeneratorState(Discriminator.DropoutGenerator, d, combined);
+            if (meta.TryGetValue("rng.combined", out var c))
+                Model.SetGeneratorState(Combined.DropoutGenerator, c, combined);
+            return meta;
         }
         var gen = Path.Combine(directory, "generator.safetensors");
         if (!File.Exists(gen))
             throw new FileNotFoundException($"No GAN checkpoint in {directory} (expected combined.safetensors or generator.safetensors).", gen);
-        var m = Generator.LoadWeights(gen);
-        return int.Parse(m.GetValueOrDefault("epoch", "0"), System.Globalization.CultureInfo.InvariantCulture);
+        return Generator.LoadWeights(gen);
     }
 
     public void Dispose()

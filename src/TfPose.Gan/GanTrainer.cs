@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
-using Spectre.Console;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using TfPose.Datasets.FashionMnist;
+using TfPose.Keras;
 using static TorchSharp.torch;
 
 namespace TfPose.Gan;
@@ -18,88 +20,112 @@ public sealed record GanTrainOptions
     /// <summary>Sample grids at epoch 1 and every this many epochs.</summary>
     public int SampleEvery { get; init; } = 20;
     public int Seed { get; init; }
-    /// <summary>Classifier weights for the per-epoch Fréchet distance; trained (CNN) and saved here when missing. Null skips FD.</summary>
+    /// <summary>
+    /// Weights of the feature classifier for a per-epoch Fréchet distance; trained once (CNN, 5 epochs on all 60,000
+    /// images) and saved here when missing, then reused by every run. Null (the default) skips FD.
+    /// </summary>
     public string? ClassifierPath { get; init; }
     /// <summary>Use only the first N training images (quick runs).</summary>
     public int? Limit { get; init; }
+    /// <summary>Per-batch and per-epoch progress (a front end draws it); none by default.</summary>
+    public IProgress<FitProgress>? Progress { get; init; }
+    /// <summary>Resume notices, classifier training, one line per epoch.</summary>
+    public ILogger Logger { get; init; } = NullLogger.Instance;
+    /// <summary>More callbacks, run after FD, sample grids and the history file (e.g. a plot of <see cref="GanTrainer.HistoryFile"/>).</summary>
+    public IReadOnlyList<Callback> Callbacks { get; init; } = [];
 }
 
-/// <summary>The reference training loop with progress, sample grids, loss curve, checkpoints and resume.</summary>
+/// <summary>
+/// The reference training loop on <c>Fit</c> of <see cref="GanModel"/>: per-epoch shuffled batches of real images,
+/// sample grids, optional Fréchet distance, history (CSVLogger, <see cref="HistoryFile"/>) and a resumable checkpoint
+/// folder (BackupAndRestore into OutDir/checkpoint) that re-running continues from.
+/// </summary>
 public static class GanTrainer
 {
-    public static void Train(GanTrainOptions o, CancellationToken ct = default)
+    public const string HistoryFile = "losses.csv";
+    public const string CurvesFile = "loss.png";
+    public const string CheckpointFolder = "checkpoint";
+
+    /// <summary>Trains and returns the rows of the run's history (every epoch so far, resumed ones included).</summary>
+    public static IReadOnlyList<Dictionary<string, double>> Train(GanTrainOptions o, CancellationToken ct = default)
     {
+        if (o.BatchSize <= 0 || o.Epochs <= 0 || o.SampleEvery <= 0)
+            throw new ArgumentException($"batch size, epochs and sample-every must be positive (got {o.BatchSize}, {o.Epochs}, {o.SampleEvery}).");
         Directory.CreateDirectory(o.OutDir);
         var train = FashionMnistData.Load(o.DataDir, "train");
         using var x = FashionGan.ToTensor(train, o.Limit);
+        if (x.shape[0] < o.BatchSize)
+            throw new ArgumentException($"{o.DataDir}: {x.shape[0]} training images are fewer than one batch of {o.BatchSize}.");
         using var gan = new FashionGan(o.Seed);
-        var ckpt = Path.Combine(o.OutDir, "checkpoint");
-        var lossCsv = Path.Combine(o.OutDir, "losses.csv");
-        int startEpoch = 1;
-        var rows = new List<string>();
-        if (File.Exists(Path.Combine(ckpt, "combined.safetensors")))
-        {
-            startEpoch = gan.LoadCheckpoint(ckpt) + 1;
-            if (File.Exists(lossCsv))
-                rows = File.ReadAllLines(lossCsv).Skip(1).Where(l => int.Parse(l.Split(',')[0], CultureInfo.InvariantCulture) < startEpoch).ToList();
-            AnsiConsole.MarkupLine($"[grey]resuming from {Markup.Escape(ckpt)} after epoch {startEpoch - 1}[/]");
-        }
+        gan.Combined.RealLabel = o.RealLabel;
+        gan.Combined.Logger = o.Logger;
+        var historyPath = Path.Combine(o.OutDir, HistoryFile);
         FashionClassifier? clf = null;
         Tensor? realFeatures = null;
-        if (o.ClassifierPath is not null)
-        {
-            clf = LoadOrTrainClassifier(o.DataDir, o.ClassifierPath, o.Seed);
-            var test = FashionMnistData.Load(o.DataDir, "test");
-            using var xt = FashionGan.ToTensor(test);
-            realFeatures = clf.Features(xt);
-        }
-        long n = x.shape[0];
-        int steps = (int)(n / o.BatchSize);
-        var sw = Stopwatch.StartNew();
         try
         {
-            AnsiConsole.Progress()
-                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
-                .Start(p =>
-                {
-                    var task = p.AddTask("gan train", maxValue: Math.Max(1, (o.Epochs - startEpoch + 1) * (double)steps));
-                    for (int epoch = startEpoch; epoch <= o.Epochs; epoch++)
-                    {
-                        var rng = new Random(HashCode.Combine(o.Seed, epoch));
-                        var order = Enumerable.Range(0, (int)n).ToArray();
-                        rng.Shuffle(order);
-                        double dSum = 0, gSum = 0;
-                        var t0 = sw.Elapsed;
-                        for (int s = 0; s < steps; s++)
-                        {
-                            ct.ThrowIfCancellationRequested();
-                            using var idx = tensor(order.AsSpan(s * o.BatchSize, o.BatchSize).ToArray().Select(i => (long)i).ToArray());
-                            using var real = x.index_select(0, idx);
-                            var (d, g) = gan.TrainStep(real, o.RealLabel);
-                            dSum += d; gSum += g;
-                            task.Increment(1);
-                        }
-                        var seconds = (sw.Elapsed - t0).TotalSeconds;
-                        double fd = double.NaN, spread = double.NaN;
-                        if (clf is not null)
-                            (fd, spread) = Evaluate(gan, clf, realFeatures!, 1000);
-                        rows.Add(string.Create(CultureInfo.InvariantCulture, $"{epoch},{dSum / steps:0.######},{gSum / steps:0.######},{fd:0.###},{spread:0.####},{seconds:0.##}"));
-                        File.WriteAllLines(lossCsv, rows.Prepend("epoch,d_loss,g_loss,frechet,class_entropy,seconds"));
-                        task.Description = $"epoch {epoch}/{o.Epochs} d {dSum / steps:0.000} g {gSum / steps:0.000}" + (clf is null ? "" : $" FD {fd:0.0}");
-                        if (epoch == 1 || epoch % o.SampleEvery == 0 || epoch == o.Epochs)
-                            SaveGrid(gan, Path.Combine(o.OutDir, $"samples_epoch_{epoch:D3}.png"));
-                        gan.SaveCheckpoint(ckpt, epoch);
-                        SaveLossCurve(rows, Path.Combine(o.OutDir, "loss.png"));
-                    }
-                });
+            var callbacks = new List<Callback> { new EpochSeconds() };
+            if (o.ClassifierPath is not null)
+            {
+                clf = LoadOrTrainClassifier(o.DataDir, o.ClassifierPath, o.Seed, logger: o.Logger);
+                var test = FashionMnistData.Load(o.DataDir, "test");
+                using var xt = FashionGan.ToTensor(test);
+                realFeatures = clf.Features(xt);
+                callbacks.Add(new FrechetCallback(gan, clf, realFeatures));
+            }
+            callbacks.Add(new LambdaCallback(onEpochEnd: (epoch, _) =>
+            {
+                if (epoch == 0 || (epoch + 1) % o.SampleEvery == 0 || epoch + 1 == o.Epochs)
+                    SaveGrid(gan, Path.Combine(o.OutDir, $"samples_epoch_{epoch + 1:D3}.png"));
+            }));
+            callbacks.Add(new CSVLogger(historyPath, append: true));
+            callbacks.AddRange(o.Callbacks);
+            if (o.Progress is not null)
+                callbacks.Add(new ProgressCallback(o.Progress));
+            callbacks.Add(new BackupAndRestore(Path.Combine(o.OutDir, CheckpointFolder), deleteCheckpoint: false, fileName: "combined.safetensors"));
+            gan.Combined.Fit(new RealBatches(x, o.BatchSize, o.Seed), o.Epochs, callbacks: callbacks, cancellationToken: ct);
         }
         finally
         {
             realFeatures?.Dispose();
             clf?.Dispose();
         }
-        foreach (var r in rows.TakeLast(3))
-            AnsiConsole.WriteLine("epoch,d_loss,g_loss,frechet,class_entropy,seconds: " + r);
+        return CSVLogger.Read(historyPath);
+    }
+
+    /// <summary>Whole batches of real images (the remainder is dropped, as the reference does), shuffled from (seed, epoch).</summary>
+    private sealed class RealBatches(Tensor x, int batchSize, int seed) : BatchSequence
+    {
+        private int _orderEpoch = -1;
+        private long[] _order = [];
+
+        public override int Count => (int)(x.shape[0] / batchSize);
+
+        public override (Tensor X, Tensor? Y) GetBatch(int epoch, int index)
+        {
+            if (_orderEpoch != epoch)
+            {
+                _order = Enumerable.Range(0, (int)x.shape[0]).Select(i => (long)i).ToArray();
+                new Random(unchecked(seed * 1_000_003 + epoch)).Shuffle(_order);
+                _orderEpoch = epoch;
+            }
+            using var idx = tensor(_order.AsSpan(index * batchSize, batchSize).ToArray());
+            return (x.index_select(0, idx), null);
+        }
+    }
+
+    private sealed class EpochSeconds : Callback
+    {
+        private readonly Stopwatch _clock = new();
+        public override void OnEpochBegin(int epoch) => _clock.Restart();
+        public override void OnEpochEnd(int epoch, Logs logs) => logs["seconds"] = Math.Round(_clock.Elapsed.TotalSeconds, 2);
+    }
+
+    /// <summary>Adds "frechet" (1,000 samples against the test set's features) and "class_entropy" to each epoch's logs.</summary>
+    private sealed class FrechetCallback(FashionGan gan, FashionClassifier clf, Tensor realFeatures) : Callback
+    {
+        public override void OnEpochEnd(int epoch, Logs logs) =>
+            (logs["frechet"], logs["class_entropy"]) = Evaluate(gan, clf, realFeatures, 1000);
     }
 
     /// <summary>Fréchet distance of <paramref name="count"/> samples to the real features, and class entropy.</summary>
@@ -117,40 +143,44 @@ public static class GanTrainer
         ImageGrid.SavePng(path, FashionGan.ToBytes(s), count, 28, 10);
     }
 
-    private static void SaveLossCurve(List<string> rows, string path)
-    {
-        var v = rows.Select(r => r.Split(',').Select(c => double.Parse(c, CultureInfo.InvariantCulture)).ToArray()).ToArray();
-        var plt = new ScottPlot.Plot();
-        var d = plt.Add.Scatter(v.Select(r => r[0]).ToArray(), v.Select(r => r[1]).ToArray());
-        d.LegendText = "discriminator";
-        var g = plt.Add.Scatter(v.Select(r => r[0]).ToArray(), v.Select(r => r[2]).ToArray());
-        g.LegendText = "generator";
-        plt.XLabel("epoch");
-        plt.YLabel("binary cross-entropy");
-        plt.ShowLegend();
-        var tmp = path + ".tmp.png";
-        plt.SavePng(tmp, 800, 500);
-        File.Move(tmp, path, overwrite: true);
-    }
+    /// <summary>
+    /// Where the feature classifier is cached when no path is given: one file per user, so it is trained once and
+    /// reused by every run and by <c>gan eval</c>.
+    /// </summary>
+    public static string DefaultClassifierPath =>
+        Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create),
+            "tfpose", "fashion-classifier-cnn.safetensors");
 
     /// <summary>Loads the CNN feature classifier, or trains it and saves it (5 epochs: 3 gave 89.7% test accuracy, short of 90%).</summary>
-    public static FashionClassifier LoadOrTrainClassifier(string dataDir, string path, int seed = 0, int epochs = 5)
+    public static FashionClassifier LoadOrTrainClassifier(string dataDir, string path, int seed = 0, int epochs = 5, ILogger? logger = null,
+        IProgress<FitProgress>? progress = null)
     {
+        logger ??= NullLogger.Instance;
         var clf = new FashionClassifier("cnn", seed);
-        if (File.Exists(path))
+        try
         {
-            clf.Model.LoadWeights(path);
+            if (File.Exists(path))
+            {
+                clf.Model.LoadWeights(path);
+                logger.LogInformation("feature classifier for the Fréchet distance: {Path}", path);
+                return clf;
+            }
+            logger.LogInformation("training the feature classifier for the Fréchet distance once ({Epochs} epochs on the 60,000 training images) -> {Path}", epochs, path);
+            var train = FashionMnistData.Load(dataDir, "train");
+            var test = FashionMnistData.Load(dataDir, "test");
+            using var x = FashionGan.ToTensor(train);
+            using var y = FashionClassifier.Labels(train);
+            using var xt = FashionGan.ToTensor(test);
+            using var yt = FashionClassifier.Labels(test);
+            clf.Model.Logger = logger;
+            clf.Model.Fit(x, y, batchSize: 128, epochs: epochs, validationData: (xt, yt), callbacks: progress is null ? null : [new ProgressCallback(progress)]);
+            clf.Model.SaveWeights(path, metadata: new Dictionary<string, string> { ["test_accuracy"] = clf.Model.Evaluate(xt, yt, 500)["accuracy"].ToString("0.####", CultureInfo.InvariantCulture) });
             return clf;
         }
-        AnsiConsole.MarkupLine($"[grey]training the feature classifier ({epochs} epochs) -> {Markup.Escape(path)}[/]");
-        var train = FashionMnistData.Load(dataDir, "train");
-        var test = FashionMnistData.Load(dataDir, "test");
-        using var x = FashionGan.ToTensor(train);
-        using var y = FashionClassifier.Labels(train);
-        using var xt = FashionGan.ToTensor(test);
-        using var yt = FashionClassifier.Labels(test);
-        clf.Model.Fit(x, y, batchSize: 128, epochs: epochs, validationData: (xt, yt));
-        clf.Model.SaveWeights(path, metadata: new Dictionary<string, string> { ["test_accuracy"] = clf.Model.Evaluate(xt, yt, 500)["accuracy"].ToString("0.####", CultureInfo.InvariantCulture) });
-        return clf;
+        catch
+        {
+            clf.Dispose();
+            throw;
+        }
     }
 }

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using TfPose.Keras;
 using static TorchSharp.torch;
 
@@ -8,8 +10,8 @@ namespace TfPose.Segmentation;
 /// densely connected graphs intermittently produced NaN (autograd anomaly mode named ConvolutionBackward0). The cause was
 /// libtorch 2.10's oneDNN convolution path on CPUs that report no cache topology (this project's Firecracker VMs): its
 /// kernel reorder for channel counts that are not whole blocks of 8/16 zeroed real weights and left padding holding
-/// freed memory, NaN whenever that memory had held NaN; models now run with oneDNN off (<see cref="TorchBackend"/>).
-/// The guard stays as a safety net for genuine divergence: the state before the step (weights, moving statistics,
+/// freed memory, NaN whenever that memory had held NaN. <see cref="TorchBackend"/> now avoids that path (channels padded
+/// to whole 16-channel blocks, oneDNN capped at AVX2 where the CPU reports no caches) with oneDNN left on. The guard stays as a safety net for genuine divergence: the state before the step (weights, moving statistics,
 /// optimizer slots and iteration count) is kept in a safetensors snapshot so a retry starts from exactly the same point,
 /// and a step that keeps failing ends with a clear error instead of training on garbage.
 /// </summary>
@@ -36,6 +38,9 @@ public sealed class GuardedStep : IDisposable
 
     public int MaxRetries { get; }
 
+    /// <summary>Where each retry is reported.</summary>
+    public ILogger Logger { get; init; } = NullLogger.Instance;
+
     /// <summary>Steps that had to be recomputed so far.</summary>
     public int Retries { get; private set; }
 
@@ -50,6 +55,7 @@ public sealed class GuardedStep : IDisposable
             if (attempt == MaxRetries)
                 throw new InvalidOperationException($"training step gave non-finite weights {MaxRetries + 1} times in a row (last loss {logs["loss"]}, {string.Join(", ", NonFinite().Take(5))}); the model diverged (lower the learning rate)");
             Retries++;
+            Logger.LogWarning("training step gave non-finite weights (loss {Loss}); retrying it from the state before it ({Retries} retried so far)", logs["loss"], Retries);
             // A fresh optimizer: the failed step also wrote NaN into the RMSprop accumulators, and slots that did not
             // exist at snapshot time cannot be reset through the model; loading the snapshot restores slots and iterations.
             Compile();

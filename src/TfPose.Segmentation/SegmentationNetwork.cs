@@ -27,15 +27,101 @@ public sealed record SegmentationSettings
     {
         if (!File.Exists(path))
             throw new FileNotFoundException($"{path}: not found (a checkpoint directory holds config.json and the weights)", path);
+        SegmentationSettings? settings;
         try
         {
-            return JsonSerializer.Deserialize<SegmentationSettings>(File.ReadAllText(path), Json)
-                ?? throw new InvalidDataException($"{path}: empty settings");
+            settings = JsonSerializer.Deserialize<SegmentationSettings>(File.ReadAllText(path), Json);
         }
         catch (JsonException ex)
         {
             throw new InvalidDataException($"{path}: not a segmentation config: {ex.Message}", ex);
         }
+        catch (ArgumentException ex) // invalid UTF-8 and similar decoding failures
+        {
+            throw new InvalidDataException($"{path}: not a segmentation config: {ex.Message}", ex);
+        }
+        if (settings is null)
+            throw new InvalidDataException($"{path}: empty settings (the file holds JSON null)");
+        settings.Validate(path);
+        return settings;
+    }
+
+    /// <summary>Largest values a run config may hold: beyond them a model would not fit in memory anyway.</summary>
+    public const int MaxBlocks = 7, MaxLayersPerBlock = 64, MaxGrowthRate = 256, MaxFilters = 1024, MaxClasses = 256, MaxCropSide = 4096;
+
+    /// <summary>
+    /// Every problem of these settings, or none: checked before anything is built, because a bad field otherwise
+    /// surfaces as a native libtorch error, a NullReferenceException or a model that grows without bound.
+    /// </summary>
+    public IReadOnlyList<string> Problems()
+    {
+        var p = new List<string>();
+        var m = Model;
+        if (m is null)
+            p.Add("Model: missing");
+        else
+        {
+            if (string.IsNullOrWhiteSpace(m.Name))
+                p.Add("Model.Name: missing");
+            if (m.DownLayers is null || m.DownLayers.Length == 0)
+                p.Add($"Model.DownLayers: give 1 to {MaxBlocks} layer counts (one per down block)");
+            else
+            {
+                if (m.DownLayers.Length > MaxBlocks)
+                    p.Add($"Model.DownLayers: {m.DownLayers.Length} blocks, at most {MaxBlocks}");
+                for (int i = 0; i < m.DownLayers.Length; i++)
+                    if (m.DownLayers[i] is < 1 or > MaxLayersPerBlock)
+                        p.Add($"Model.DownLayers[{i}]: {m.DownLayers[i]} layers, must be 1 to {MaxLayersPerBlock}");
+            }
+            if (m.BottleneckLayers is < 1 or > MaxLayersPerBlock)
+                p.Add($"Model.BottleneckLayers: {m.BottleneckLayers}, must be 1 to {MaxLayersPerBlock}");
+            if (m.GrowthRate is < 1 or > MaxGrowthRate)
+                p.Add($"Model.GrowthRate: {m.GrowthRate}, must be 1 to {MaxGrowthRate}");
+            if (m.InitialFilters is < 1 or > MaxFilters)
+                p.Add($"Model.InitialFilters: {m.InitialFilters}, must be 1 to {MaxFilters}");
+            if (m.Classes is < 2 or > MaxClasses)
+                p.Add($"Model.Classes: {m.Classes}, must be 2 to {MaxClasses}");
+            if (!(m.DropoutRate is >= 0 and < 1))
+                p.Add($"Model.DropoutRate: {m.DropoutRate}, must be at least 0 and below 1");
+            if (!(m.WeightDecay >= 0 && double.IsFinite(m.WeightDecay)))
+                p.Add($"Model.WeightDecay: {m.WeightDecay}, must be a finite number >= 0");
+            if (!(m.BatchNormMomentum is >= 0 and < 1))
+                p.Add($"Model.BatchNormMomentum: {m.BatchNormMomentum}, must be at least 0 and below 1");
+            if (!Enum.IsDefined(m.TransitionDown))
+                p.Add($"Model.TransitionDown: {(int)m.TransitionDown}, must be StridedConv or MaxPool");
+        }
+        CheckChannels(p, "Mean", Mean, positive: false);
+        CheckChannels(p, "Std", Std, positive: true);
+        int divisor = m?.DownLayers is { Length: > 0 and <= MaxBlocks } d ? 1 << d.Length : 1;
+        foreach (var (name, v) in new[] { ("CropHeight", CropHeight), ("CropWidth", CropWidth) })
+            if (v < 1 || v > MaxCropSide || v % divisor != 0)
+                p.Add($"{name}: {v}, must be a positive multiple of {divisor} up to {MaxCropSide}");
+        if (ClassWeights is { } w)
+        {
+            if (m is not null && w.Length != m.Classes)
+                p.Add($"ClassWeights: {w.Length} values for {m.Classes} classes");
+            if (w.Any(x => !(x >= 0 && float.IsFinite(x))))
+                p.Add("ClassWeights: every weight must be a finite number >= 0");
+        }
+        return p;
+    }
+
+    private static void CheckChannels(List<string> p, string name, float[]? v, bool positive)
+    {
+        if (v is null)
+            p.Add($"{name}: missing (3 per-channel values)");
+        else if (v.Length != 3)
+            p.Add($"{name}: {v.Length} values, needs 3 (R, G, B)");
+        else if (v.Any(x => !float.IsFinite(x) || (positive && x <= 0)))
+            p.Add($"{name}: [{string.Join(", ", v)}], every value must be finite{(positive ? " and above 0" : "")}");
+    }
+
+    /// <summary>Throws one error naming <paramref name="source"/> and listing every problem.</summary>
+    public void Validate(string source)
+    {
+        var problems = Problems();
+        if (problems.Count > 0)
+            throw new InvalidDataException($"{source}: invalid segmentation config ({problems.Count} problem{(problems.Count == 1 ? "" : "s")}):\n  " + string.Join("\n  ", problems));
     }
 }
 
@@ -52,6 +138,7 @@ public sealed class SegmentationNetwork : IDisposable
 
     public SegmentationNetwork(SegmentationSettings settings)
     {
+        settings.Validate("segmentation settings");
         Settings = settings;
         Model = Tiramisu.Build(settings.Model, settings.CropHeight, settings.CropWidth, settings.Seed);
     }

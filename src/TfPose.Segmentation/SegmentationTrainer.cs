@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
-using Spectre.Console;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using TfPose.Datasets.CamVid;
 using TfPose.Keras;
 using static TorchSharp.torch;
@@ -32,17 +33,22 @@ public sealed record SegmentationTrainOptions
     public int? ValLimit { get; init; }
     /// <summary>Save a resumable mid-epoch checkpoint at most this often.</summary>
     public TimeSpan CheckpointEvery { get; init; } = TimeSpan.FromMinutes(5);
-    /// <summary>Progress lines when the console cannot draw a live bar (background runs logging to a file).</summary>
-    public Action<string>? Log { get; init; }
+    /// <summary>Per-batch and per-epoch progress (a front end draws it); none by default.</summary>
+    public IProgress<FitProgress>? Progress { get; init; }
+    /// <summary>Resume notices, retried steps and one line per epoch.</summary>
+    public ILogger Logger { get; init; } = NullLogger.Instance;
+    /// <summary>More callbacks, run after validation, the best-weights checkpoint and the history file (e.g. a plot of <see cref="SegmentationTrainer.HistoryFile"/>).</summary>
+    public IReadOnlyList<Callback> Callbacks { get; init; } = [];
 }
 
-/// <summary>One epoch of the history.</summary>
+/// <summary>One epoch of the history (1-based epoch).</summary>
 public sealed record EpochResult(int Epoch, double Loss, double Accuracy, double ValGlobalAccuracy, double ValMeanClassAccuracy, double ValMeanIoU, double Seconds, double LearningRate);
 
 /// <summary>
-/// The reference training loop: random crops with flips, RMSprop with Keras decay, sparse cross-entropy that
-/// ignores the data set's ignore label (CamVid void), validation at full resolution after each epoch (global accuracy, mean class accuracy, mIoU),
-/// best-by-mIoU weights kept, resumable mid-epoch checkpoints, history CSV and curves PNG.
+/// The reference training loop on <see cref="Model.Fit(BatchSequence, int, BatchSequence?, IReadOnlyList{Callback}?, int, int, Func{Tensor, Tensor?, Logs}?, CancellationToken)"/>:
+/// random crops with flips, RMSprop with Keras decay, sparse cross-entropy that ignores the data set's ignore label
+/// (CamVid void), validation at full resolution after each epoch (global accuracy, mean class accuracy, mIoU) as
+/// "val_" logs, best-by-mIoU weights (ModelCheckpoint), history (CSVLogger), resumable mid-epoch checkpoints (BackupAndRestore).
 /// </summary>
 public static class SegmentationTrainer
 {
@@ -52,15 +58,14 @@ public static class SegmentationTrainer
     public static IReadOnlyList<EpochResult> Train(SegmentationTrainOptions o, CancellationToken ct = default)
     {
         Directory.CreateDirectory(o.OutDir);
-        var log = o.Log ?? (s => AnsiConsole.MarkupLine("[grey]" + Markup.Escape(s) + "[/]"));
         var train = CamVidData.Load(o.DataDir, "train", o.Limit);
         var val = CamVidData.Load(o.DataDir, "val", o.ValLimit);
         var dataset = train.Description;
         var configPath = Path.Combine(o.OutDir, SegmentationNetwork.ConfigFile);
         var lastPath = Path.Combine(o.OutDir, SegmentationNetwork.LastWeights);
+        var historyPath = Path.Combine(o.OutDir, HistoryFile);
         SegmentationSettings settings;
-        bool resume = File.Exists(lastPath) && File.Exists(configPath);
-        if (resume)
+        if (File.Exists(lastPath) && File.Exists(configPath))
         {
             // The run's own settings win on resume (normalisation, architecture, seed), so a resumed run is the same run.
             settings = SegmentationSettings.Load(configPath);
@@ -75,185 +80,107 @@ public static class SegmentationTrainer
                 Model = o.Model with { Classes = dataset.Classes }, Mean = mean, Std = std, CropHeight = o.CropHeight, CropWidth = o.CropWidth, Seed = o.Seed,
                 ClassWeights = o.ClassWeights ? train.MedianFrequencyWeights() : null,
             };
+            settings.Validate("training options");
             settings.Save(configPath);
         }
         using var net = new SegmentationNetwork(settings);
         using var guard = new GuardedStep(net.Model, () => new RMSprop(o.LearningRate, decay: o.Decay),
-            new SparseCategoricalCrossentropy(dataset.IgnoreLabel, settings.ClassWeights), ["accuracy"]);
+            new SparseCategoricalCrossentropy(dataset.IgnoreLabel, settings.ClassWeights), ["accuracy"]) { Logger = o.Logger };
+        net.Model.Logger = o.Logger;
 
-        var history = ReadHistory(Path.Combine(o.OutDir, HistoryFile));
-        int startEpoch = 1, startStep = 0;
-        double lossSum = 0, accSum = 0;
-        long seen = 0;
-        double bestMiou = history.Count == 0 ? double.NegativeInfinity : history.Max(h => h.ValMeanIoU);
-        if (resume)
+        var earlier = ReadHistory(historyPath);
+        var callbacks = new List<Callback>
         {
-            var meta = net.Model.LoadWeights(lastPath);
-            startEpoch = int.Parse(meta["epoch"], CultureInfo.InvariantCulture);
-            startStep = int.Parse(meta["step"], CultureInfo.InvariantCulture);
-            lossSum = double.Parse(meta["loss_sum"], CultureInfo.InvariantCulture);
-            accSum = double.Parse(meta["acc_sum"], CultureInfo.InvariantCulture);
-            seen = long.Parse(meta["seen"], CultureInfo.InvariantCulture);
-            history = history.Where(h => h.Epoch < startEpoch).ToList();
-            log($"resuming {lastPath}: epoch {startEpoch}, step {startStep}, {net.Model.Optimizer!.Iterations} updates so far");
-        }
-
-        int n = train.Count, bs = o.BatchSize, steps = (n + bs - 1) / bs;
-        int px = settings.CropHeight * settings.CropWidth;
-        var xBuf = new float[bs * px * 3];
-        var yBuf = new byte[bs * px];
-        var total = Stopwatch.StartNew();
-        var sinceCheckpoint = Stopwatch.StartNew();
-        long stepsDone = 0, stepsLeft = (long)(o.Epochs - startEpoch + 1) * steps - startStep;
-
-        void SaveLast(int epoch, int step) =>
-            net.Model.SaveWeights(lastPath, includeOptimizer: true, metadata: new Dictionary<string, string>
+            new Validation(net, val, ct),
+            new ModelCheckpoint(Path.Combine(o.OutDir, SegmentationNetwork.BestWeights), monitor: "val_miou", mode: "max",
+                saveBestOnly: true, saveWeightsOnly: true,
+                // A resumed run keeps the best of the earlier epochs unless it beats it.
+                initialValueThreshold: earlier.Count == 0 ? null : earlier.Max(h => h.ValMeanIoU))
             {
-                ["epoch"] = epoch.ToString(CultureInfo.InvariantCulture),
-                ["step"] = step.ToString(CultureInfo.InvariantCulture),
-                ["loss_sum"] = lossSum.ToString("R", CultureInfo.InvariantCulture),
-                ["acc_sum"] = accSum.ToString("R", CultureInfo.InvariantCulture),
-                ["seen"] = seen.ToString(CultureInfo.InvariantCulture),
-            });
-
-        void Run(ProgressTask? task)
-        {
-            for (int epoch = startEpoch; epoch <= o.Epochs; epoch++)
-            {
-                var epochClock = Stopwatch.StartNew();
-                // Order and crops come from (seed, epoch, step) alone, so a run resumed mid-epoch sees the same batches.
-                var order = Enumerable.Range(0, n).ToArray();
-                new Random(unchecked(settings.Seed * 1_000_003 + epoch)).Shuffle(order);
-                for (int s = epoch == startEpoch ? startStep : 0; s < steps; s++)
+                Metadata = (_, logs) => new Dictionary<string, string>
                 {
-                    ct.ThrowIfCancellationRequested();
-                    int count = Math.Min(bs, n - s * bs);
-                    var rng = new Random(unchecked(settings.Seed * 1_000_003 + epoch * 7919 + s * 104_729));
-                    CamVidBatches.RandomBatch(train, order.AsSpan(s * bs, count).ToArray(), rng, settings.CropHeight, settings.CropWidth, o.Flips,
-                        settings.Normalization, xBuf, yBuf);
-                    Logs logs;
-                    using (var x = tensor(xBuf.AsSpan(0, count * px * 3).ToArray(), [count, settings.CropHeight, settings.CropWidth, 3]))
-                    using (var yb = tensor(yBuf.AsSpan(0, count * px).ToArray(), [count, settings.CropHeight, settings.CropWidth]))
-                    using (var y = yb.to_type(ScalarType.Int64))
-                        logs = guard.Train(x, y);
-                    lossSum += logs["loss"] * count;
-                    accSum += logs["accuracy"] * count;
-                    seen += count;
-                    stepsDone++;
-                    stepsLeft--;
-                    var eta = TimeSpan.FromSeconds(total.Elapsed.TotalSeconds / stepsDone * stepsLeft);
-                    if (task is not null)
-                    {
-                        task.Increment(1);
-                        task.Description = $"epoch {epoch}/{o.Epochs} loss {lossSum / seen:0.000} acc {accSum / seen:0.000}";
-                    }
-                    else if (s % 5 == 4 || s == steps - 1)
-                        log($"epoch {epoch}/{o.Epochs} step {s + 1}/{steps} loss {lossSum / seen:0.0000} acc {accSum / seen:0.0000} " +
-                            $"{epochClock.Elapsed.TotalSeconds / (s + 1 - (epoch == startEpoch ? startStep : 0)):0.0} s/step ETA {eta:hh\\:mm\\:ss} retried steps {guard.Retries}");
-                    if (sinceCheckpoint.Elapsed >= o.CheckpointEvery && s < steps - 1)
-                    {
-                        SaveLast(epoch, s + 1);
-                        sinceCheckpoint.Restart();
-                    }
-                }
-                net.WeightsChanged();
-                if (task is not null)
-                    task.Description = $"epoch {epoch}/{o.Epochs} validating";
-                var cm = net.Evaluate(val, ct: ct);
-                // Full-resolution activations do not recur until the next validation; without this the kept heap
-                // grew past 18 GB at batch 10 and left too little beside it.
-                TorchBackend.ReleaseFreedMemory();
-                var result = new EpochResult(epoch, lossSum / seen, accSum / seen, cm.GlobalAccuracy, cm.MeanClassAccuracy, cm.MeanIoU,
-                    epochClock.Elapsed.TotalSeconds, net.Model.Optimizer!.CurrentLearningRate);
-                history.Add(result);
-                lossSum = accSum = 0;
-                seen = 0;
-                if (result.ValMeanIoU > bestMiou)
-                {
-                    bestMiou = result.ValMeanIoU;
-                    net.Model.SaveWeights(Path.Combine(o.OutDir, SegmentationNetwork.BestWeights), metadata: new Dictionary<string, string>
-                    {
-                        ["epoch"] = epoch.ToString(CultureInfo.InvariantCulture),
-                        ["val_global_accuracy"] = cm.GlobalAccuracy.ToString("R", CultureInfo.InvariantCulture),
-                        ["val_miou"] = cm.MeanIoU.ToString("R", CultureInfo.InvariantCulture),
-                    });
-                }
-                SaveLast(epoch + 1, 0);
-                sinceCheckpoint.Restart();
-                WriteHistory(Path.Combine(o.OutDir, HistoryFile), history);
-                SaveCurves(history, Path.Combine(o.OutDir, CurvesFile), $"Tiramisu on {dataset.Name}");
-                log(string.Create(CultureInfo.InvariantCulture,
-                    $"epoch {epoch}: loss {result.Loss:0.0000} acc {result.Accuracy:0.0000} | val global acc {result.ValGlobalAccuracy:0.0000} mean class acc {result.ValMeanClassAccuracy:0.0000} mIoU {result.ValMeanIoU:0.0000} | {result.Seconds:0}s"));
-            }
-        }
+                    ["val_global_accuracy"] = logs["val_global_accuracy"].ToString("R", CultureInfo.InvariantCulture),
+                },
+            },
+            new CSVLogger(historyPath, append: true),
+        };
+        callbacks.AddRange(o.Callbacks);
+        if (o.Progress is not null)
+            callbacks.Add(new ProgressCallback(o.Progress));
+        // Last, so an epoch's backup is written after its history row and best weights.
+        callbacks.Add(new BackupAndRestore(o.OutDir, deleteCheckpoint: false, saveEvery: o.CheckpointEvery, fileName: SegmentationNetwork.LastWeights));
 
-        if (o.Log is null && AnsiConsole.Profile.Capabilities.Interactive)
-            AnsiConsole.Progress()
-                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
-                .Start(p => Run(p.AddTask("segment train", maxValue: Math.Max(1, stepsLeft))));
-        else
-            Run(null);
-        return history;
+        net.Model.Fit(new CropBatches(train, settings, o.BatchSize, o.Flips), o.Epochs, callbacks: callbacks,
+            trainStep: (x, y) => guard.Train(x, y!), cancellationToken: ct);
+        return ReadHistory(historyPath);
     }
 
-    private const string HistoryHeader = "epoch,loss,accuracy,val_global_accuracy,val_mean_class_accuracy,val_miou,seconds,learning_rate";
+    /// <summary>
+    /// Validation at full resolution after each epoch, adding val_global_accuracy, val_mean_class_accuracy and val_miou
+    /// to the epoch's logs, with the epoch's seconds and the learning rate its last update used.
+    /// </summary>
+    private sealed class Validation(SegmentationNetwork net, CamVidData val, CancellationToken ct) : Callback
+    {
+        private readonly Stopwatch _clock = new();
 
+        public override void OnEpochBegin(int epoch) => _clock.Restart();
+
+        public override void OnEpochEnd(int epoch, Logs logs)
+        {
+            net.WeightsChanged();
+            var cm = net.Evaluate(val, ct: ct);
+            // Full-resolution activations do not recur until the next validation; without this the kept heap
+            // grew past 18 GB at batch 10 and left too little beside it.
+            TorchBackend.ReleaseFreedMemory();
+            logs["val_global_accuracy"] = cm.GlobalAccuracy;
+            logs["val_mean_class_accuracy"] = cm.MeanClassAccuracy;
+            logs["val_miou"] = cm.MeanIoU;
+            logs["seconds"] = Math.Round(_clock.Elapsed.TotalSeconds, 2);
+            logs["learning_rate"] = Model.Optimizer!.CurrentLearningRate;
+            Model.Logger.LogInformation("{Line}", string.Create(CultureInfo.InvariantCulture,
+                $"epoch {epoch + 1}: loss {logs["loss"]:0.0000} acc {logs["accuracy"]:0.0000} | val global acc {cm.GlobalAccuracy:0.0000} mean class acc {cm.MeanClassAccuracy:0.0000} mIoU {cm.MeanIoU:0.0000} | {logs["seconds"]:0}s"));
+        }
+    }
+
+    /// <summary>Random crops with flips; order and crops come from (seed, epoch, step) alone, so a run resumed mid-epoch sees the same batches.</summary>
+    private sealed class CropBatches(CamVidData train, SegmentationSettings s, int batchSize, bool flips) : BatchSequence
+    {
+        private int _orderEpoch = -1;
+        private int[] _order = [];
+
+        public override int Count => (train.Count + batchSize - 1) / batchSize;
+
+        public override (Tensor X, Tensor? Y) GetBatch(int epoch, int index)
+        {
+            int e = epoch + 1; // the seeds of 1-based epochs, as runs before the move to Fit drew them
+            if (_orderEpoch != epoch)
+            {
+                _order = Enumerable.Range(0, train.Count).ToArray();
+                new Random(unchecked(s.Seed * 1_000_003 + e)).Shuffle(_order);
+                _orderEpoch = epoch;
+            }
+            int count = Math.Min(batchSize, train.Count - index * batchSize), px = s.CropHeight * s.CropWidth;
+            var rng = new Random(unchecked(s.Seed * 1_000_003 + e * 7919 + index * 104_729));
+            var x = new float[count * px * 3];
+            var y = new byte[count * px];
+            CamVidBatches.RandomBatch(train, _order.AsSpan(index * batchSize, count).ToArray(), rng, s.CropHeight, s.CropWidth, flips, s.Normalization, x, y);
+            using var yb = tensor(y, [count, s.CropHeight, s.CropWidth]);
+            return (tensor(x, [count, s.CropHeight, s.CropWidth, 3]), yb.to_type(ScalarType.Int64));
+        }
+    }
+
+    /// <summary>The rows of a run's history.csv (a <see cref="CSVLogger"/> file; its 0-based epochs become 1-based here).</summary>
     public static List<EpochResult> ReadHistory(string path)
     {
         if (!File.Exists(path))
             return [];
-        return File.ReadAllLines(path).Skip(1).Where(l => l.Length > 0).Select(l =>
+        string[] needed = ["epoch", "loss", "accuracy", "val_global_accuracy", "val_mean_class_accuracy", "val_miou", "seconds", "learning_rate"];
+        return CSVLogger.Read(path).Select(r =>
         {
-            var v = l.Split(',').Select(c => double.Parse(c, CultureInfo.InvariantCulture)).ToArray();
-            if (v.Length != 8)
-                throw new InvalidDataException($"{path}: expected 8 columns ({HistoryHeader}), got '{l}'");
-            return new EpochResult((int)v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]);
+            var missing = needed.Where(k => !r.ContainsKey(k)).ToList();
+            if (missing.Count > 0)
+                throw new InvalidDataException($"{path}: no column {string.Join(", ", missing)} (a segment train history has {string.Join(",", needed)})");
+            return new EpochResult((int)r["epoch"] + 1, r["loss"], r["accuracy"], r["val_global_accuracy"], r["val_mean_class_accuracy"], r["val_miou"], r["seconds"], r["learning_rate"]);
         }).ToList();
-    }
-
-    private static void WriteHistory(string path, IEnumerable<EpochResult> rows) =>
-        Graph.AtomicFile.Write(path, s =>
-        {
-            using var w = new StreamWriter(s, leaveOpen: true);
-            w.WriteLine(HistoryHeader);
-            foreach (var r in rows)
-                w.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{r.Epoch},{r.Loss:R},{r.Accuracy:R},{r.ValGlobalAccuracy:R},{r.ValMeanClassAccuracy:R},{r.ValMeanIoU:R},{r.Seconds:0.##},{r.LearningRate:R}"));
-        });
-
-    /// <summary>Loss on the left, accuracies and mIoU on the right, one point per epoch.</summary>
-    public static void SaveCurves(IReadOnlyList<EpochResult> h, string path, string title = "Tiramisu on CamVid")
-    {
-        var plt = new ScottPlot.Plot();
-        double[] epochs = h.Select(r => (double)r.Epoch).ToArray();
-        plt.Add.Scatter(epochs, h.Select(r => r.Accuracy).ToArray()).LegendText = "train pixel accuracy (crops)";
-        plt.Add.Scatter(epochs, h.Select(r => r.ValGlobalAccuracy).ToArray()).LegendText = "val global accuracy";
-        plt.Add.Scatter(epochs, h.Select(r => r.ValMeanClassAccuracy).ToArray()).LegendText = "val mean class accuracy";
-        plt.Add.Scatter(epochs, h.Select(r => r.ValMeanIoU).ToArray()).LegendText = "val mIoU";
-        // Loss on its own (right) axis: its scale has nothing to do with the 0–1 metrics.
-        var loss = plt.Add.Scatter(epochs, h.Select(r => r.Loss).ToArray());
-        loss.LegendText = "train loss (right axis)";
-        loss.LinePattern = ScottPlot.LinePattern.Dashed;
-        loss.Axes.YAxis = plt.Axes.Right;
-        plt.Axes.Right.Label.Text = "cross-entropy + L2";
-        plt.Axes.Left.Label.Text = "accuracy / IoU (ignore label excluded)";
-        plt.Axes.SetLimitsY(0, 1, plt.Axes.Left);
-        plt.XLabel("epoch");
-        plt.Title(title);
-        plt.ShowLegend(ScottPlot.Alignment.LowerLeft);
-        Graph.AtomicFile.Write(path, s =>
-        {
-            var tmp = Path.Combine(Path.GetTempPath(), $"curves-{Guid.NewGuid():N}.png");
-            try
-            {
-                plt.SavePng(tmp, 1000, 600);
-                using var f = File.OpenRead(tmp);
-                f.CopyTo(s);
-            }
-            finally
-            {
-                File.Delete(tmp);
-            }
-        });
     }
 }

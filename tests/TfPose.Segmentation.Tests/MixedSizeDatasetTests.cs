@@ -84,7 +84,7 @@ public sealed class MixedSizeDatasetTests : IDisposable
         var run = Path.Combine(_dir, "run");
         var o = new SegmentationTrainOptions
         {
-            DataDir = _dir, OutDir = run, Epochs = 30, BatchSize = 2, CropHeight = 32, CropWidth = 32, LearningRate = 3e-3, Log = _ => { },
+            DataDir = _dir, OutDir = run, Epochs = 30, BatchSize = 2, CropHeight = 32, CropWidth = 32, LearningRate = 3e-3,
             Model = TiramisuConfig.Parse("2,2", growthRate: 8) with { DropoutRate = 0, BatchNormMomentum = 0.8 },
         };
         var h = SegmentationTrainer.Train(o);
@@ -125,7 +125,7 @@ public sealed class MixedSizeDatasetTests : IDisposable
         var h = SegmentationTrainer.Train(new SegmentationTrainOptions
         {
             DataDir = export, OutDir = run, Model = TiramisuConfig.Parse("1,1", growthRate: 4), Epochs = 2, BatchSize = 2,
-            CropHeight = 64, CropWidth = 64, Log = _ => { },
+            CropHeight = 64, CropWidth = 64,
         });
         Assert.Equal(2, h.Count);
         Assert.All(h, r => Assert.True(double.IsFinite(r.Loss) && r.Loss > 0, $"loss {r.Loss}"));

@@ -56,31 +56,64 @@ public sealed class TrainingTests : IDisposable
     }
 
     [Fact]
-    public void Trainer_checkpoints_resumes_and_writes_history_and_curves()
+    public void Trainer_resumed_mid_epoch_ends_as_an_uninterrupted_run_and_writes_history_and_checkpoints()
     {
-        var lines = new List<string>();
         var o = new SegmentationTrainOptions
         {
-            DataDir = Root, OutDir = _dir, Model = TiramisuConfig.Parse("1,1", growthRate: 4), Epochs = 1, BatchSize = 2,
-            CropHeight = 32, CropWidth = 32, Limit = 4, ValLimit = 1, Log = lines.Add,
+            DataDir = Root, OutDir = Path.Combine(_dir, "a"), Model = TiramisuConfig.Parse("1,1", growthRate: 4), Epochs = 2, BatchSize = 2,
+            CropHeight = 32, CropWidth = 32, Limit = 4, ValLimit = 1,
         };
-        var h1 = SegmentationTrainer.Train(o);
+        var uninterrupted = SegmentationTrainer.Train(o);
+        Assert.Equal(new[] { 1, 2 }, uninterrupted.Select(h => h.Epoch));
+
+        // The same run in three sittings: one epoch; a second stopped after its first batch (a backup after every batch);
+        // then to the end.
+        var b = o with { OutDir = Path.Combine(_dir, "b"), CheckpointEvery = TimeSpan.Zero };
+        var h1 = SegmentationTrainer.Train(b with { Epochs = 1 });
         Assert.Single(h1);
-        foreach (var f in new[] { "config.json", "best.safetensors", "last.safetensors", "history.csv", "curves.png" })
-            Assert.True(File.Exists(Path.Combine(_dir, f)), f);
-        var h2 = SegmentationTrainer.Train(o with { Epochs = 2 });
-        Assert.Equal(new[] { 1, 2 }, h2.Select(h => h.Epoch));
-        Assert.Equal(h1[0] with { Seconds = 0 }, h2[0] with { Seconds = 0 });
-        Assert.Contains(lines, l => l.StartsWith("resuming", StringComparison.Ordinal));
-        Assert.Equal(2, SegmentationTrainer.ReadHistory(Path.Combine(_dir, "history.csv")).Count);
-        // Two epochs of 2 steps: RMSprop's iteration count survives the restart (Keras decay continues).
-        var lr = 1e-3 / (1 + 5e-5 * 4);
-        Assert.Equal(lr, h2[1].LearningRate, 12);
+        foreach (var f in new[] { "config.json", "best.safetensors", "last.safetensors", "history.csv" })
+            Assert.True(File.Exists(Path.Combine(b.OutDir, f)), f);
+        using (var cts = new CancellationTokenSource())
+        {
+            var stopAfterFirstBatch = new Sync(p => { if (p.Epoch == 1 && p.Step == 1) cts.Cancel(); });
+            Assert.Throws<OperationCanceledException>(() => SegmentationTrainer.Train(b with { Progress = stopAfterFirstBatch }, cts.Token));
+        }
+        Assert.Equal("1", ReadMeta(Path.Combine(b.OutDir, "last.safetensors"))["fit.step"]);
+        var log = new ListLogger();
+        var resumed = SegmentationTrainer.Train(b with { Logger = log });
+        Assert.Contains(log.Lines, l => l.StartsWith("Resuming from", StringComparison.Ordinal) && l.EndsWith("epoch 2, batch 1", StringComparison.Ordinal));
+
+        Assert.Equal(uninterrupted.Select(h => h with { Seconds = 0 }), resumed.Select(h => h with { Seconds = 0 }));
+        // Two epochs of 2 steps: RMSprop's iteration count survives the restarts (Keras decay continues).
+        Assert.Equal(1e-3 / (1 + 5e-5 * 4), resumed[1].LearningRate, 12);
         // Val metrics of a reloaded checkpoint equal those recorded (1 image at full 360×480 resolution).
-        using var net = SegmentationNetwork.Load(_dir, SegmentationNetwork.BestWeights);
-        var cm = net.Evaluate(CamVidData.Load(Root, "val", 1));
-        Assert.Equal(360 * 480, cm.Total + CamVidData.Load(Root, "val", 1).Label(0).ToArray().Count(l => l == 11));
-        var best = h2.MaxBy(h => h.ValMeanIoU)!;
+        using var net = SegmentationNetwork.Load(b.OutDir, SegmentationNetwork.BestWeights);
+        var val = CamVidData.Load(Root, "val", 1);
+        var cm = net.Evaluate(val);
+        Assert.Equal(360 * 480, cm.Total + val.Label(0).ToArray().Count(l => l == 11));
+        var best = resumed.MaxBy(h => h.ValMeanIoU)!;
         Assert.Equal(best.ValGlobalAccuracy, cm.GlobalAccuracy, 9);
+    }
+
+    private static IReadOnlyDictionary<string, string> ReadMeta(string path)
+    {
+        var bytes = File.ReadAllBytes(path);
+        var n = (int)BitConverter.ToUInt64(bytes, 0);
+        using var doc = System.Text.Json.JsonDocument.Parse(bytes.AsMemory(8, n));
+        return doc.RootElement.GetProperty("__metadata__").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString()!);
+    }
+
+    private sealed class Sync(Action<FitProgress> report) : IProgress<FitProgress>
+    {
+        public void Report(FitProgress value) => report(value);
+    }
+
+    private sealed class ListLogger : Microsoft.Extensions.Logging.ILogger
+    {
+        public List<string> Lines { get; } = [];
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception,
+            Func<TState, Exception?, string> formatter) => Lines.Add(formatter(state, exception));
     }
 }

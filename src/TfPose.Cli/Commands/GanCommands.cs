@@ -1,8 +1,10 @@
 using System.CommandLine;
 using System.Diagnostics;
+using System.Globalization;
 using Spectre.Console;
 using TfPose.Datasets.FashionMnist;
 using TfPose.Gan;
+using TfPose.Plotting;
 using static TorchSharp.torch;
 
 namespace TfPose.Cli.Commands;
@@ -10,7 +12,13 @@ namespace TfPose.Cli.Commands;
 /// <summary><c>tfpose gan train|sample|export|eval</c> and <c>tfpose bench gan</c>.</summary>
 internal static class GanCommands
 {
-    private static Option<string> DataOption() => new("--data") { Description = "Fashion-MNIST folder (IDX files).", DefaultValueFactory = _ => "../shared/data/fashion-mnist" };
+    private static Option<string> DataOption() => new("--data") { Description = "Fashion-MNIST folder (IDX files).", Required = true };
+
+    private static Option<string> ClassifierOption() => new("--classifier")
+    {
+        Description = "Feature classifier weights for the Fréchet distance; trained once (CNN, 5 epochs on the 60,000 training images) and saved there when missing.",
+        DefaultValueFactory = _ => GanTrainer.DefaultClassifierPath,
+    };
     private static Option<string> CheckpointOption() => new("--checkpoint") { Description = "Checkpoint folder (a run's checkpoint/ folder).", Required = true };
 
     public static Command Create()
@@ -32,20 +40,35 @@ internal static class GanCommands
         var realLabel = new Option<float>("--real-label") { Description = "Label of real images for the discriminator (1.0 as the reference; 0.9 = one-sided label smoothing).", DefaultValueFactory = _ => 1.0f };
         var every = new Option<int>("--sample-every") { Description = "Write a 10x10 sample grid every N epochs.", DefaultValueFactory = _ => 20 };
         var seed = new Option<int>("--seed") { Description = "Seed for weights, noise, dropout and shuffling.", DefaultValueFactory = _ => 0 };
-        var noFd = new Option<bool>("--no-fid") { Description = "Skip the per-epoch Fréchet distance (and the classifier it needs)." };
+        var fid = new Option<bool>("--fid") { Description = "Score each epoch by the Fréchet distance to the test set (adds frechet and class_entropy to losses.csv); needs the --classifier, trained once when missing." };
+        var clfPath = ClassifierOption();
+        var noFd = new Option<bool>("--no-fid") { Description = "Kept for old scripts: the Fréchet distance is off unless --fid is given.", Hidden = true };
         var limit = new Option<int?>("--limit") { Description = "Use only the first N training images." };
-        var cmd = new Command("train", "Train the GAN with progress, sample grids, loss curve and checkpoints.") { data, epochs, batch, outDir, realLabel, every, seed, noFd, limit };
+        var cmd = new Command("train", "Train the GAN with progress, sample grids, loss curve and checkpoints.") { data, epochs, batch, outDir, realLabel, every, seed, fid, clfPath, noFd, limit };
         cmd.SetAction((p, ct) =>
         {
+            var run = p.GetValue(outDir)!;
+            var display = new TrainingDisplay("gan train", plain: false, r =>
+                string.Create(CultureInfo.InvariantCulture, $"epoch {r.Epoch + 1}/{r.Epochs} d {r.Logs.GetValueOrDefault("d_loss"):0.000} g {r.Logs.GetValueOrDefault("g_loss"):0.000}")
+                + (r.Logs.TryGetValue("frechet", out var fd) ? string.Create(CultureInfo.InvariantCulture, $" FD {fd:0.0}") : ""));
             var o = new GanTrainOptions
             {
-                DataDir = p.GetValue(data)!, OutDir = p.GetValue(outDir)!, Epochs = p.GetValue(epochs), BatchSize = p.GetValue(batch),
+                DataDir = p.GetValue(data)!, OutDir = run, Epochs = p.GetValue(epochs), BatchSize = p.GetValue(batch),
                 RealLabel = p.GetValue(realLabel), SampleEvery = p.GetValue(every), Seed = p.GetValue(seed), Limit = p.GetValue(limit),
-                ClassifierPath = p.GetValue(noFd) ? null : Path.Combine(p.GetValue(outDir)!, "classifier.safetensors"),
+                ClassifierPath = p.GetValue(fid) && !p.GetValue(noFd) ? p.GetValue(clfPath) : null,
+                Progress = display.Progress, Logger = display.Logger,
+                // After the trainer's CSVLogger, so the curve includes every epoch of a resumed run.
+                Callbacks = [new PlotLogger(Path.Combine(run, GanTrainer.CurvesFile), "Fashion-MNIST GAN", historyCsv: Path.Combine(run, GanTrainer.HistoryFile),
+                    labels: new Dictionary<string, string> { ["d_loss"] = "discriminator", ["g_loss"] = "generator" }, leftLabel: "binary cross-entropy", series: ["d_loss", "g_loss"])],
             };
-            GanTrainer.Train(o, ct);
+            AnsiConsole.MarkupLine(o.ClassifierPath is null
+                ? "[grey]training the GAN; no Fréchet distance (--fid adds it)[/]"
+                : $"[grey]training the GAN with a per-epoch Fréchet distance (classifier {Markup.Escape(o.ClassifierPath)})[/]");
+            var rows = display.Run(() => GanTrainer.Train(o, ct));
+            foreach (var r in rows.TakeLast(3))
+                AnsiConsole.WriteLine(string.Join(", ", r.Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Key} {(kv.Key == "epoch" ? kv.Value + 1 : kv.Value):0.####}"))));
             using var g = new FashionGan(o.Seed);
-            g.LoadCheckpoint(Path.Combine(o.OutDir, "checkpoint"));
+            g.LoadCheckpoint(Path.Combine(o.OutDir, GanTrainer.CheckpointFolder));
             var pb = Path.Combine(o.OutDir, "generator.pb");
             g.Generator.ExportGraphDef(pb, "noise", "image");
             AnsiConsole.WriteLine($"generator graph: {pb}");
@@ -112,7 +135,7 @@ internal static class GanCommands
     {
         var ckpt = CheckpointOption();
         var data = DataOption();
-        var clfPath = new Option<string>("--classifier") { Description = "Classifier weights; trained (CNN, --classifier-epochs) and saved there when missing.", DefaultValueFactory = _ => "fashion-classifier.safetensors" };
+        var clfPath = ClassifierOption();
         var count = new Option<int>("--count") { Description = "Generated samples to score.", DefaultValueFactory = _ => 5000 };
         var clfEpochs = new Option<int>("--classifier-epochs") { Description = "Epochs when the classifier has to be trained.", DefaultValueFactory = _ => 5 };
         var cmd = new Command("eval", "Fréchet distance to the test set (classifier features) and spread of predicted classes.") { ckpt, data, clfPath, count, clfEpochs };
@@ -120,7 +143,9 @@ internal static class GanCommands
         {
             using var g = new FashionGan(1);
             g.LoadCheckpoint(p.GetValue(ckpt)!);
-            using var clf = GanTrainer.LoadOrTrainClassifier(p.GetValue(data)!, p.GetValue(clfPath)!, epochs: p.GetValue(clfEpochs));
+            var display = new TrainingDisplay("feature classifier", plain: false, r => string.Create(CultureInfo.InvariantCulture, $"classifier epoch {r.Epoch + 1}/{r.Epochs} loss {r.Logs["loss"]:0.000}"));
+            using var clf = display.Run(() => GanTrainer.LoadOrTrainClassifier(p.GetValue(data)!, p.GetValue(clfPath)!, epochs: p.GetValue(clfEpochs),
+                logger: display.Logger, progress: display.Progress));
             var test = FashionMnistData.Load(p.GetValue(data)!, "test");
             using var xt = FashionGan.ToTensor(test);
             using var yt = FashionClassifier.Labels(test);

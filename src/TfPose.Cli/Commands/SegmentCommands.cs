@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Spectre.Console;
 using TfPose.Datasets.CamVid;
+using TfPose.Plotting;
 using TfPose.Segmentation;
 
 namespace TfPose.Cli.Commands;
@@ -13,7 +14,7 @@ internal static class SegmentCommands
     {
         Description = "Data folder in the CamVid layout (train.txt, val.txt, test.txt of 'image label' lines); its dataset.json, "
             + "as data pascal-part export writes, names the classes and the ignore label (without one: CamVid, 11 classes, void 11).",
-        DefaultValueFactory = _ => "../shared/data/camvid",
+        Required = true,
     };
     private static Option<string> CheckpointOption() => new("--checkpoint") { Description = "Run folder of segment train (config.json, best.safetensors).", Required = true };
     private static Option<string> ModelOption() => new("--model") { Description = "fcdn56, fcdn67, fcdn103, or layers per block ending with the bottleneck (e.g. 4,4,4,4,4,4).", DefaultValueFactory = _ => "fcdn56" };
@@ -62,9 +63,20 @@ internal static class SegmentCommands
                 DataDir = p.GetValue(data)!, OutDir = p.GetValue(outDir)!, Model = cfg, Epochs = p.GetValue(epochs), BatchSize = p.GetValue(batch),
                 CropHeight = p.GetValue(crop), CropWidth = p.GetValue(crop), LearningRate = p.GetValue(lr), Decay = p.GetValue(decay),
                 ClassWeights = p.GetValue(weights), Seed = p.GetValue(seed), Limit = p.GetValue(limit), ValLimit = p.GetValue(valLimit),
-                Log = p.GetValue(log) ? s => Console.WriteLine($"{DateTime.Now:HH:mm:ss} {s}") : null,
             };
-            var h = SegmentationTrainer.Train(o, ct);
+            var display = new TrainingDisplay("segment train", p.GetValue(log), r => r.EpochEnd
+                ? string.Create(CultureInfo.InvariantCulture, $"epoch {r.Epoch + 1}/{r.Epochs} done: loss {r.Logs["loss"]:0.0000} val mIoU {r.Logs.GetValueOrDefault("val_miou"):0.0000}")
+                : string.Create(CultureInfo.InvariantCulture, $"epoch {r.Epoch + 1}/{r.Epochs} step {r.Step}/{r.Steps} loss {r.Logs["loss"]:0.0000} acc {r.Logs["accuracy"]:0.0000}"));
+            var runDir = o.OutDir;
+            o = o with
+            {
+                Progress = display.Progress, Logger = display.Logger,
+                // After the trainer's CSVLogger, so the curves include every epoch of a resumed run.
+                Callbacks = [new PlotLogger(Path.Combine(runDir, SegmentationTrainer.CurvesFile), $"Tiramisu on {DatasetDescription.Load(o.DataDir).Name}",
+                    historyCsv: Path.Combine(runDir, SegmentationTrainer.HistoryFile), labels: SegmentCurveLabels,
+                    leftLabel: "accuracy / IoU (ignore label excluded)", rightLabel: "cross-entropy + L2")],
+            };
+            var h = display.Run(() => SegmentationTrainer.Train(o, ct));
             foreach (var r in h)
                 AnsiConsole.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"epoch {r.Epoch,3}: loss {r.Loss:0.0000}  val global acc {r.ValGlobalAccuracy:0.0000}  mean class acc {r.ValMeanClassAccuracy:0.0000}  mIoU {r.ValMeanIoU:0.0000}"));
@@ -105,6 +117,15 @@ internal static class SegmentCommands
         });
         return cmd;
     }
+
+    private static readonly Dictionary<string, string> SegmentCurveLabels = new()
+    {
+        ["accuracy"] = "train pixel accuracy (crops)",
+        ["val_global_accuracy"] = "val global accuracy",
+        ["val_mean_class_accuracy"] = "val mean class accuracy",
+        ["val_miou"] = "val mIoU",
+        ["loss"] = "train loss (right axis)",
+    };
 
     private static string Pct(double v) => double.IsNaN(v) ? "-" : (100 * v).ToString("0.0", CultureInfo.InvariantCulture);
 

@@ -3,7 +3,7 @@ using TfPose.Gan;
 using TfPose.Tests;
 using static TorchSharp.torch;
 
-namespace TfPose.Keras.Tests;
+namespace TfPose.Gan.Tests;
 
 public class GanTests
 {
