@@ -15,8 +15,9 @@ param(
     [string] $Configuration = 'Release',
     # Extra filter passed to `dotnet test --filter` (e.g. "FullyQualifiedName~Graph").
     [string] $Filter = '',
-    # -Task Package: the platforms the tfpose tool is packed for (one package per RID).
-    [string[]] $ToolRuntimes = @('linux-x64', 'win-x64')
+    # -Task Package: the platforms the tfpose tool is packed for (one package per RID; default: this machine's).
+    # Another RID needs its runtime packages from the feed (win-x64: OpenCvSharp4.runtime.win, libtorch-cpu-win-x64).
+    [string[]] $ToolRuntimes = @()
 )
 
 $ErrorActionPreference = 'Stop'
@@ -169,6 +170,7 @@ function Invoke-NativeTask {
 function Invoke-Package {
     if (Test-Path $Packages) { Remove-Item -Recurse -Force $Packages }
     Invoke-PackLibraries
+    if ($ToolRuntimes.Count -eq 0) { $ToolRuntimes = @($(if ($IsWindows) { 'win-x64' } elseif ($IsMacOS) { 'osx-arm64' } else { 'linux-x64' })) }
     $rids = ($ToolRuntimes -join ';')
     Invoke-Native 'dotnet pack tfpose' { & dotnet pack $Cli -c $Configuration --nologo -v:minimal -o $Packages "-p:ToolPackageRuntimeIdentifiers=$rids" '-p:ContinuousIntegrationBuild=true' }
 
