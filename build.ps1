@@ -14,7 +14,10 @@ param(
     [ValidateSet('Debug', 'Release')]
     [string] $Configuration = 'Release',
     # Extra filter passed to `dotnet test --filter` (e.g. "FullyQualifiedName~Graph").
-    [string] $Filter = ''
+    [string] $Filter = '',
+    # -Task Package: the platforms the tfpose tool is packed for (one package per RID; default: this machine's).
+    # Another RID needs its runtime packages from the feed (win-x64: OpenCvSharp4.runtime.win, libtorch-cpu-win-x64).
+    [string[]] $ToolRuntimes = @()
 )
 
 $ErrorActionPreference = 'Stop'
@@ -45,7 +48,8 @@ function Get-MissingDebianPackages([string[]] $Wanted) {
 }
 
 # clang + zlib1g-dev: NativeAOT's link step (libtfpose); cmake, ninja-build, valgrind: the native SDK's CTest suite.
-function Invoke-Setup([string[]] $Packages = @('libgtk-3-0|libgtk-3-0t64', 'libgomp1', 'clang', 'zlib1g-dev', 'cmake', 'ninja-build', 'valgrind')) {
+# libatomic1, libdrm2: linked by OpenCV's runtime beside GTK (the native SDK's README lists the same); g++: the TorchSharp shim.
+function Invoke-Setup([string[]] $Packages = @('libgtk-3-0|libgtk-3-0t64', 'libatomic1', 'libdrm2', 'libgomp1', 'clang', 'g++', 'zlib1g-dev', 'cmake', 'ninja-build', 'valgrind')) {
     if (-not $IsLinux) { return }
     if (-not (Get-Command dpkg-query -ErrorAction SilentlyContinue)) {
         Write-Warning "Not a Debian/Ubuntu system: make sure these libraries are installed: $($Packages -join ', ')"
@@ -63,11 +67,23 @@ function Invoke-Setup([string[]] $Packages = @('libgtk-3-0|libgtk-3-0t64', 'libg
     Invoke-Native 'apt-get install' { & apt-get install -y -qq --no-install-recommends @missing }
 }
 
-function Invoke-Build {
-    Invoke-Native 'dotnet build' { & dotnet build $Solution -c $Configuration --nologo -v:minimal }
+function Invoke-Build([string[]] $Extra = @()) {
+    Invoke-Native 'dotnet build' { & dotnet build $Solution -c $Configuration --nologo -v:minimal @Extra }
+}
+
+$Packages = Join-Path $Root 'artifacts/packages'
+
+# The library packages from the current build, without rebuilding (about 30 s): artifacts/packages.
+# tests/TfPose.Packaging.Tests opens them, so -Task Test packs them first.
+function Invoke-PackLibraries {
+    New-Item -ItemType Directory -Force -Path $Packages | Out-Null
+    Invoke-Native 'dotnet pack (libraries)' {
+        & dotnet msbuild (Join-Path $Root 'build/Libraries.proj') -t:Pack "-p:Configuration=$Configuration" "-p:PackageOutputPath=$Packages/" -nologo -v:minimal
+    }
 }
 
 function Invoke-Test {
+    Invoke-PackLibraries
     $results = Join-Path $Root 'artifacts/test-results'
     if (Test-Path $results) { Remove-Item -Recurse -Force $results }
     $testArgs = @('test', $Solution, '-c', $Configuration, '--no-build', '--nologo',
@@ -148,34 +164,39 @@ function Invoke-NativeTask {
     if ($counts.Passed -eq 0) { throw 'No native test ran.' }
 }
 
-# -Task Package: NuGet packages of the libraries and of the CLI tool, and a zip of the native SDK
-# (headers, libtfpose + runtimes, CMake package config, examples), all in artifacts/packages.
+# -Task Package: NuGet packages of the libraries, the tfpose tool (one package per RID in $ToolRuntimes plus the
+# package `dotnet tool install` starts from), and a zip of the native SDK (one top-level folder: headers, libtfpose +
+# runtimes, CMake package config, examples, README, LICENSE), all in artifacts/packages.
 function Invoke-Package {
-    $out = Join-Path $Root 'artifacts/packages'
-    if (Test-Path $out) { Remove-Item -Recurse -Force $out }
-    New-Item -ItemType Directory -Force -Path $out | Out-Null
-    $projects = @('TfPose.Graph', 'TfPose.Imaging', 'TfPose.Runtime', 'TfPose.Pose', 'TfPose.Datasets', 'TfPose.Keras', 'TfPose.Gan', 'TfPose.Segmentation', 'TfPose.Cli')
-    foreach ($p in $projects) {
-        $csproj = Join-Path $Root "src/$p/$p.csproj"
-        Invoke-Native "dotnet pack $p" { & dotnet pack $csproj -c $Configuration --no-build --nologo -v:minimal -o $out }
-    }
+    if (Test-Path $Packages) { Remove-Item -Recurse -Force $Packages }
+    Invoke-PackLibraries
+    if ($ToolRuntimes.Count -eq 0) { $ToolRuntimes = @($(if ($IsWindows) { 'win-x64' } elseif ($IsMacOS) { 'osx-arm64' } else { 'linux-x64' })) }
+    $rids = ($ToolRuntimes -join ';')
+    Invoke-Native 'dotnet pack tfpose' { & dotnet pack $Cli -c $Configuration --nologo -v:minimal -o $Packages "-p:ToolPackageRuntimeIdentifiers=$rids" '-p:ContinuousIntegrationBuild=true' }
+
     # The tool must install from the folder alone, as a user would.
     $toolDir = Join-Path $Root 'artifacts/package-check/tool'
     if (Test-Path $toolDir) { Remove-Item -Recurse -Force $toolDir }
     $version = ([xml](Get-Content (Join-Path $Root 'Directory.Build.props'))).Project.PropertyGroup.Version | Select-Object -First 1
-    Invoke-Native 'dotnet tool install tfpose' { & dotnet tool install tfpose --tool-path $toolDir --add-source $out --version $version }
+    Invoke-Native 'dotnet tool install tfpose' { & dotnet tool install tfpose --tool-path $toolDir --add-source $Packages --version $version }
     $tool = Join-Path $toolDir ($(if ($IsWindows) { 'tfpose.exe' } else { 'tfpose' }))
     Invoke-Native 'tfpose --help' { & $tool --help | Out-Null }
+    $installed = (Get-ChildItem -Recurse -File $toolDir | Measure-Object -Property Length -Sum).Sum
 
     Invoke-NativeBuild
     $rid = if ($IsWindows) { 'win-x64' } elseif ($IsMacOS) { 'osx-arm64' } else { 'linux-x64' }
-    $stage = Join-Path $Root "artifacts/package-check/tfpose-native-$version-$rid"
+    $name = "tfpose-native-$version-$rid"
+    $stage = Join-Path $Root "artifacts/package-check/$name"
     if (Test-Path $stage) { Remove-Item -Recurse -Force $stage }
     Invoke-Native 'cmake install' { & cmake --install $NativeBuild --config Release --prefix $stage }
-    $zip = Join-Path $out "tfpose-native-$version-$rid.zip"
-    Compress-Archive -Path (Join-Path $stage '*') -DestinationPath $zip -Force
+    # The zip opens to one folder with its README and licence at the top (cmake --install keeps them in share/doc too).
+    Copy-Item (Join-Path $Root 'native/README.md') (Join-Path $stage 'README.md')
+    Copy-Item (Join-Path $Root 'LICENSE'), (Join-Path $Root 'THIRD-PARTY-NOTICES.md') $stage
+    $zip = Join-Path $Packages "$name.zip"
+    Compress-Archive -Path $stage -DestinationPath $zip -Force
     Write-Host "Packages:"
-    Get-ChildItem $out | ForEach-Object { Write-Host ("  {0} ({1:N1} MB)" -f $_.Name, ($_.Length / 1MB)) }
+    Get-ChildItem $Packages | ForEach-Object { Write-Host ("  {0} ({1:N1} MB)" -f $_.Name, ($_.Length / 1MB)) }
+    Write-Host ("Installed tool: {0:N1} MB in {1}" -f ($installed / 1MB), $toolDir)
 }
 
 function Invoke-Demo {
@@ -195,6 +216,7 @@ switch ($Task) {
     'Test' { Invoke-Setup; Invoke-Build; Invoke-Test }
     'Demo' { Invoke-Setup; Invoke-Build; Invoke-Demo }
     'Native' { Invoke-Setup; Invoke-Build; Invoke-NativeTask }
-    'Package' { Invoke-Setup; Invoke-Build; Invoke-Package }
+    # Deterministic paths (/_/...) in the packed PDBs and assemblies.
+    'Package' { Invoke-Setup; Invoke-Build -Extra @('-p:ContinuousIntegrationBuild=true'); Invoke-Package }
     default { throw "Task $Task is not implemented yet" }
 }

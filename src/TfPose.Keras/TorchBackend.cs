@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
@@ -38,6 +39,7 @@ public static class TorchBackend
 
     private static bool Configure()
     {
+        TorchRuntimeCheck.EnsureLoadable();
         KeepFreedMemoryOnGlibc();
         const string name = "ONEDNN_MAX_CPU_ISA";
         if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable(name)) || ReportsCacheTopology())
@@ -141,5 +143,73 @@ public static class TorchBackend
         using var y = F.conv2d(x, w, b, strides, padding, dilation);
         // A view: the padded result's storage stays alive through it, no copy.
         return padOut > 0 ? y.narrow(1, 0, cout) : y.alias();
+    }
+}
+
+/// <summary>
+/// Says why TorchSharp's native runtime cannot load, in terms a user can act on. TorchSharp itself reports every
+/// failure as "uses TorchSharp but doesn't contain a reference to libtorch-cpu-linux-x64", also when the package is
+/// there and the real cause is the loader's (Debian 12's libstdc++ lacks the GLIBCXX_3.4.32 TorchSharp was built
+/// against, and the TfPose.Keras build fix did not run for the application).
+/// </summary>
+public static class TorchRuntimeCheck
+{
+    private const string GlibcxxVersion = "GLIBCXX_3.4.32";
+
+    /// <summary>
+    /// Loads TorchSharp's native backend; when that fails, throws <see cref="InvalidOperationException"/> with what
+    /// is missing (<see cref="Diagnose"/>) and what to do.
+    /// </summary>
+    public static void EnsureLoadable()
+    {
+        try
+        {
+            InitializeDeviceType(DeviceType.CPU);
+        }
+        catch (Exception e) when (e is TypeInitializationException or NotSupportedException or DllNotFoundException or EntryPointNotFoundException)
+        {
+            var why = Diagnose(AppContext.BaseDirectory) ?? (e.InnerException ?? e).Message;
+            throw new InvalidOperationException("TorchSharp's native runtime could not be loaded: " + why, e);
+        }
+    }
+
+    /// <summary>
+    /// Why TorchSharp's native library (libLibTorchSharp.so / LibTorchSharp.dll) cannot be loaded from an application
+    /// folder (the folder itself or its runtimes/&lt;rid&gt;/native), or null when it loads.
+    /// </summary>
+    public static string? Diagnose(string applicationFolder)
+    {
+        applicationFolder = Path.TrimEndingDirectorySeparator(applicationFolder);
+        string rid = RuntimeInformation.RuntimeIdentifier.StartsWith("win", StringComparison.Ordinal) ? "win-x64"
+            : OperatingSystem.IsMacOS() ? "osx-arm64" : "linux-x64";
+        string glue = OperatingSystem.IsWindows() ? "LibTorchSharp.dll" : OperatingSystem.IsMacOS() ? "libLibTorchSharp.dylib" : "libLibTorchSharp.so";
+        string torchLib = OperatingSystem.IsWindows() ? "torch_cpu.dll" : OperatingSystem.IsMacOS() ? "libtorch_cpu.dylib" : "libtorch_cpu.so";
+        string[] folders = [applicationFolder, Path.Combine(applicationFolder, "runtimes", rid, "native")];
+        string? gluePath = folders.Select(f => Path.Combine(f, glue)).FirstOrDefault(File.Exists);
+        string? torchPath = folders.Select(f => Path.Combine(f, torchLib)).FirstOrDefault(File.Exists);
+        var problems = new List<string>();
+        if (gluePath is null)
+            problems.Add($"{glue} (from the TorchSharp package) is not in {applicationFolder} or runtimes/{rid}/native; restore and build the application again");
+        if (torchPath is null)
+            problems.Add($"LibTorch ({torchLib}) is not in {applicationFolder} or runtimes/{rid}/native: TfPose.Keras does not bring a native runtime, "
+                + $"add <PackageReference Include=\"libtorch-cpu-{rid}\" Version=\"2.10.0\" /> to the application (libtorch-cpu-linux-x64 on Linux, libtorch-cpu-win-x64 on Windows)");
+        if (problems.Count > 0)
+            return string.Join("; ", problems);
+        try
+        {
+            NativeLibrary.Free(NativeLibrary.Load(gluePath!));
+            return null;
+        }
+        catch (DllNotFoundException e) when (e.Message.Contains("GLIBCXX_", StringComparison.Ordinal))
+        {
+            return $"{gluePath} needs {GlibcxxVersion} (libstdc++ from GCC 13 or later) and this system's libstdc++ is older "
+                + "(Debian 12 has GLIBCXX_3.4.30). The TfPose.Keras package patches a copy of the library for such systems when "
+                + "the application is built on Linux (buildTransitive/TfPose.Keras.targets); build the application on this "
+                + $"machine (or publish it with -r linux-x64), or install a newer libstdc++. Loader: {e.Message}";
+        }
+        catch (DllNotFoundException e)
+        {
+            return $"{gluePath} could not be loaded: {e.Message}";
+        }
     }
 }

@@ -19,7 +19,7 @@ internal static unsafe class NativeLibraries
     {
         try
         {
-            var directory = OwnDirectory();
+            var directory = OwnFolder.Value;
             if (directory is null)
                 return; // not running as a native library (e.g. loaded by the JIT): keep the defaults
             DllImportResolver resolver = (name, _, _) => Resolve(directory, name);
@@ -31,6 +31,45 @@ internal static unsafe class NativeLibraries
             // A failure here must not take the host down while loading; the first call that needs a
             // library then fails with the loader's own message, which names the missing file.
         }
+    }
+
+    /// <summary>libtfpose's own folder (where its runtimes must be), or null when not running as the native library.</summary>
+    internal static readonly Lazy<string?> OwnFolder = new(OwnDirectory);
+
+    /// <summary>The runtime files libtfpose loads from its folder, by the name P/Invoke asks for.</summary>
+    internal static IReadOnlyList<string> RuntimeFiles { get; } = OperatingSystem.IsWindows()
+        ? ["onnxruntime.dll", "OpenCvSharpExtern.dll"]
+        : OperatingSystem.IsMacOS() ? ["libonnxruntime.dylib", "libOpenCvSharpExtern.dylib"] : ["libonnxruntime.so", "libOpenCvSharpExtern.so"];
+
+    /// <summary>
+    /// The message for a native library that failed to load (TypeInitializationException and DllNotFoundException
+    /// reach the boundary as "error 7: TypeInitializationException" otherwise): which of libtfpose's runtime files are
+    /// missing from its folder, else the loader's own words (a missing system library, e.g. GTK for OpenCV).
+    /// </summary>
+    internal static string? DescribeLoadFailure(Exception ex)
+    {
+        var notFound = FindInChain<DllNotFoundException>(ex);
+        if (notFound is null && ex is not TypeInitializationException)
+            return null;
+        var folder = OwnFolder.Value;
+        List<string> missing = folder is null ? [] : RuntimeFiles.Where(f => !File.Exists(Path.Combine(folder, f))).ToList();
+        if (missing.Count > 0)
+            return $"native library {string.Join(" and ", missing)} not found in {folder} (libtfpose loads it from its own folder: keep the SDK's "
+                + (OperatingSystem.IsWindows() ? "bin" : "lib") + " files together)";
+        if (notFound is null)
+            return null; // a type initializer failed for another reason: classified as usual
+        return $"a native library could not be loaded: {notFound.Message}"
+            + (OperatingSystem.IsLinux() ? " (OpenCV's runtime needs the system libraries of libgtk-3-0, libatomic1 and libdrm2 on Debian/Ubuntu)" : "");
+    }
+
+    private static T? FindInChain<T>(Exception? ex) where T : Exception
+    {
+        for (; ex is not null; ex = ex.InnerException)
+        {
+            if (ex is T found)
+                return found;
+        }
+        return null;
     }
 
     private static nint Resolve(string directory, string name)

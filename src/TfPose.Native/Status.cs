@@ -50,6 +50,8 @@ internal static unsafe class Status
     {
         try
         {
+            if (NativeLibraries.DescribeLoadFailure(ex) is { } loadFailure)
+                return Create(StatusCode.RuntimeError, loadFailure);
             var code = Classify(ex);
             var message = code == StatusCode.Internal ? $"{ex.GetType().Name}: {ex.Message}" : ex.Message;
             return Create(code, message);
