@@ -1,9 +1,9 @@
 namespace TfPose.Keras;
 
 /// <summary>
-/// Keras' ReduceLROnPlateau: after <paramref name="patience"/> epochs without an improvement of <paramref name="monitor"/>
-/// by more than <paramref name="minDelta"/>, multiplies the optimizer's learning rate by <paramref name="factor"/> (not
-/// below <paramref name="minLr"/>) and waits <paramref name="cooldown"/> epochs before counting again. Adds "learning_rate" to the epoch logs.
+/// Keras' ReduceLROnPlateau: after <c>patience</c> epochs without an improvement of <c>monitor</c>
+/// by more than <c>minDelta</c>, multiplies the optimizer's learning rate by <c>factor</c> (not
+/// below <c>minLr</c>) and waits <c>cooldown</c> epochs before counting again. Adds "learning_rate" to the epoch logs.
 /// </summary>
 public sealed class ReduceLROnPlateau : Callback
 {
