@@ -154,7 +154,7 @@ function Invoke-Package {
     $out = Join-Path $Root 'artifacts/packages'
     if (Test-Path $out) { Remove-Item -Recurse -Force $out }
     New-Item -ItemType Directory -Force -Path $out | Out-Null
-    $projects = @('TfPose.Graph', 'TfPose.Runtime', 'TfPose.Pose', 'TfPose.Datasets', 'TfPose.Keras', 'TfPose.Gan', 'TfPose.Segmentation', 'TfPose.Cli')
+    $projects = @('TfPose.IO', 'TfPose.Graph', 'TfPose.Runtime', 'TfPose.Pose', 'TfPose.Datasets', 'TfPose.Keras', 'TfPose.Gan', 'TfPose.Segmentation', 'TfPose.Cli')
     foreach ($p in $projects) {
         $csproj = Join-Path $Root "src/$p/$p.csproj"
         Invoke-Native "dotnet pack $p" { & dotnet pack $csproj -c $Configuration --no-build --nologo -v:minimal -o $out }

@@ -435,7 +435,7 @@ public class Model : Layer
     public void ExportGraphDef(string path, string inputName = "input", string outputName = "output", int? batchSize = null)
     {
         var graph = GraphDefExporter.Export(this, inputName, outputName, batchSize);
-        TfPose.Graph.AtomicFile.Write(path, s => Google.Protobuf.MessageExtensions.WriteTo(graph, s));
+        TfPose.IO.AtomicFile.Write(path, s => Google.Protobuf.MessageExtensions.WriteTo(graph, s));
     }
 
     // ----- Save and load -----

@@ -212,7 +212,7 @@ public static class SegmentationTrainer
     }
 
     private static void WriteHistory(string path, IEnumerable<EpochResult> rows) =>
-        Graph.AtomicFile.Write(path, s =>
+        TfPose.IO.AtomicFile.Write(path, s =>
         {
             using var w = new StreamWriter(s, leaveOpen: true);
             w.WriteLine(HistoryHeader);
@@ -241,7 +241,7 @@ public static class SegmentationTrainer
         plt.XLabel("epoch");
         plt.Title(title);
         plt.ShowLegend(ScottPlot.Alignment.LowerLeft);
-        Graph.AtomicFile.Write(path, s =>
+        TfPose.IO.AtomicFile.Write(path, s =>
         {
             var tmp = Path.Combine(Path.GetTempPath(), $"curves-{Guid.NewGuid():N}.png");
             try

@@ -1,9 +1,10 @@
 using System.CommandLine;
 using System.Globalization;
 using Spectre.Console;
-using TfPose.Graph;
-using TfPose.Runtime;
 using TfPose.Graph.Translation;
+using TfPose.Graph;
+using TfPose.IO;
+using TfPose.Runtime;
 
 namespace TfPose.Cli.Commands;
 

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using OpenCvSharp;
+using TfPose.IO;
 using CvMat = OpenCvSharp.Mat;
 
 namespace TfPose.Datasets.PascalPart;
@@ -46,7 +47,7 @@ public static class ImageIo
     }
 
     public static void WritePng(string path, CvMat image) =>
-        AtomicFile.Write(path, temp =>
+        AtomicFile.WriteThroughPath(path, temp =>
         {
             if (!Cv2.ImWrite(temp, image))
                 throw new IOException($"could not write {path}");
