@@ -4,7 +4,8 @@ using System.Globalization;
 using Spectre.Console;
 using TfPose.Datasets.CamVid;
 using TfPose.Segmentation;
-using TfPose.Segmentation.Benchmarks;
+using TfPose.Benchmarks;
+using TfPose.Benchmarks.Segmentation;
 
 namespace TfPose.Cli.Commands;
 
@@ -213,15 +214,7 @@ internal static class SegmentBenchCommand
 
     private static string Pct(double v) => double.IsNaN(v) ? "-" : (v >= 0 ? "+" : "") + (100 * v).ToString("0.0", CultureInfo.InvariantCulture) + "%";
 
-    private static double Median(List<double> v) => v.Count == 0 ? double.NaN : Percentile(v, 0.5);
+    private static double Median(IEnumerable<double> v) => SampleStatistics.Median(v);
 
-    private static double Percentile(List<double> v, double p)
-    {
-        if (v.Count == 0)
-            return double.NaN;
-        var s = v.Order().ToList();
-        if (p == 0.5 && s.Count % 2 == 0)
-            return (s[s.Count / 2 - 1] + s[s.Count / 2]) / 2;
-        return s[Math.Min(s.Count - 1, (int)(p * s.Count))];
-    }
+    private static double Percentile(IEnumerable<double> v, double p) => SampleStatistics.Percentile(v, p);
 }
