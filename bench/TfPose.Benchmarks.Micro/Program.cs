@@ -1,5 +1,5 @@
 // Micro-benchmarks of the pose pipeline's CPU stages, with BenchmarkDotNet (statistics, outliers, allocations).
-//   dotnet run -c Release --project bench/TfPose.Benchmarks.Micro -- --filter '*'
+//   dotnet run -c Release --project bench/TfPose.Benchmarks.Micro -- --filter '*' [--inProcess]
 // The model and image default to the shared data beside the repository; TFPOSE_SHARED points elsewhere.
 using BenchmarkDotNet.Running;
 
