@@ -201,8 +201,11 @@ typedef struct tfpose_estimator_options {
     int32_t intra_op_threads;  /* 0 = ONNX Runtime's default */
     const char* detector_model; /* BlazePose: the person detector (model.json or folder); NULL = a blazepose-detector folder beside the landmark model's */
     int32_t segmentation;       /* BlazePose: nonzero computes the person mask (tfpose_people_mask); it costs as much again as the landmarks */
+    /* Fields added later: a caller built against a header without them passes a smaller struct_size and runs on the CPU. */
+    int32_t device;             /* tfpose_device: where every network of the model runs */
+    int32_t device_id;          /* GPU index for CUDA/TensorRT */
 } tfpose_estimator_options;
-#define TFPOSE_ESTIMATOR_OPTIONS_INIT { sizeof(tfpose_estimator_options), 0, 0, 0, 0, 0.0f, 0.0f, 0, NULL, 0 }
+#define TFPOSE_ESTIMATOR_OPTIONS_INIT { sizeof(tfpose_estimator_options), 0, 0, 0, 0, 0.0f, 0.0f, 0, NULL, 0, TFPOSE_DEVICE_CPU, 0 }
 
 typedef struct tfpose_keypoint {
     int32_t present; /* 0: the part was not detected (the other fields are 0) */

@@ -6,6 +6,7 @@
  */
 #include "tfpose.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -180,6 +181,28 @@ int main(int argc, char** argv) {
     eo.width = 96;
     eo.height = 96;
     eo.intra_op_threads = 1;
+    eo.device = 7;
+    ERR(tfpose_estimator_create(pose_model, &eo, &estimator), TFPOSE_INVALID_ARGUMENT, "options->device is 7");
+    /* A caller built against the header before device existed: its struct_size ends before the field, so whatever
+     * lies beyond (here the invalid 7) is not read and the estimator runs on the CPU. */
+    eo.struct_size = (uint32_t)offsetof(tfpose_estimator_options, device);
+    OK(tfpose_estimator_create(pose_model, &eo, &estimator));
+    OK(tfpose_estimator_free(estimator));
+    estimator = NULL;
+    eo.struct_size = sizeof eo;
+    /* CUDA travels to the sessions: on a machine without a usable GPU the estimator reports the device it could not
+     * start instead of quietly running on the CPU (with a GPU it may succeed). */
+    eo.device = TFPOSE_DEVICE_CUDA;
+    {
+        tfpose_status* status = tfpose_estimator_create(pose_model, &eo, &estimator);
+        const char* message = tfpose_status_message(status);
+        expect_true(tfpose_status_code(status) == TFPOSE_OK || (message != NULL && strstr(message, "Cuda") != NULL),
+                    "device CUDA reaches the sessions (succeeds or names Cuda)");
+        tfpose_status_free(status);
+        if (estimator != NULL) OK(tfpose_estimator_free(estimator));
+        estimator = NULL;
+    }
+    eo.device = TFPOSE_DEVICE_CPU;
     OK(tfpose_estimator_create(pose_model, &eo, &estimator));
 
     tfpose_people* people = NULL;

@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using OpenCvSharp;
 using TfPose.Datasets.PascalPart;
 using TfPose.Imaging;
+using TfPose.IO;
 using CvMat = OpenCvSharp.Mat;
 
 namespace TfPose.Datasets;
@@ -34,7 +35,7 @@ public static class ImageIo
     }
 
     public static void WritePng(string path, CvMat image) =>
-        AtomicFile.Write(path, temp =>
+        AtomicFile.WriteThroughPath(path, temp =>
         {
             if (!Cv2.ImWrite(temp, image))
                 throw new IOException($"could not write {path}");

@@ -2,6 +2,7 @@ using System.Text;
 using Google.Protobuf;
 using TfPose.Graph.Formats;
 using TfPose.Graph.Proto;
+using TfPose.IO;
 
 namespace TfPose.Graph;
 

@@ -16,7 +16,7 @@ public partial class Model
     public void ExportGraphDef(string path, string inputName = "input", string outputName = "output", int? batchSize = null)
     {
         var graph = GraphDefExporter.Export(this, inputName, outputName, batchSize);
-        TfPose.Graph.AtomicFile.Write(path, s => Google.Protobuf.MessageExtensions.WriteTo(graph, s));
+        TfPose.IO.AtomicFile.Write(path, s => Google.Protobuf.MessageExtensions.WriteTo(graph, s));
     }
 
 

@@ -4,6 +4,7 @@ using System.Text;
 using OpenCvSharp;
 using TfPose.Imaging;
 using TfPose.Pose;
+using TfPose.Runtime;
 
 namespace TfPose.Native;
 
@@ -32,6 +33,10 @@ internal unsafe struct NativeEstimatorOptions
     public int IntraOpThreads;
     public byte* DetectorModel;
     public int Segmentation;
+
+    // Added later: callers built against the older header pass a struct_size that ends before these, and get the CPU.
+    public int Device;
+    public int DeviceId;
 }
 
 /// <summary>tfpose_keypoint in C layout.</summary>
@@ -73,6 +78,10 @@ internal static unsafe partial class Exports
                 throw new ArgumentException($"options->width/height are {o.Width}x{o.Height}; use 0 for the default or a positive multiple of 8.");
             if (o.IntraOpThreads < 0)
                 throw new ArgumentException($"options->intra_op_threads is {o.IntraOpThreads}; use 0 for the default or a positive count.");
+            if (o.Device is < 0 or > 2)
+                throw new ArgumentException($"options->device is {o.Device}; use TFPOSE_DEVICE_CPU (0), _CUDA (1) or _TENSORRT (2).");
+            if (o.DeviceId < 0)
+                throw new ArgumentException($"options->device_id is {o.DeviceId}; it must not be negative.");
             if (o.ScaleNumber < 0 || o.ScaleGap < 0 || o.UpsampleRatio < 0 || float.IsNaN(o.ScaleGap) || float.IsNaN(o.UpsampleRatio))
                 throw new ArgumentException("options->scale_number, scale_gap and upsample_ratio must not be negative (0 = default).");
             var defaults = new PoseEstimatorOptions();
@@ -83,7 +92,7 @@ internal static unsafe partial class Exports
                 KeepAspectRatio = o.KeepAspectRatio != 0,
                 ScaleNumber = o.ScaleNumber == 0 ? defaults.ScaleNumber : o.ScaleNumber,
                 ScaleGap = o.ScaleGap == 0 ? defaults.ScaleGap : o.ScaleGap,
-                IntraOpThreads = o.IntraOpThreads,
+                Session = new GraphSessionOptions { IntraOpThreads = o.IntraOpThreads, Device = (ExecutionDevice)o.Device, DeviceId = o.DeviceId },
                 Decoder = new PafDecoderOptions { UpsampleRatio = o.UpsampleRatio == 0 ? defaults.Decoder.UpsampleRatio : o.UpsampleRatio },
                 DetectorModel = o.DetectorModel == null ? null : Utf8(o.DetectorModel, "options->detector_model"),
                 Segmentation = o.Segmentation != 0,
@@ -189,14 +198,13 @@ internal static unsafe partial class Exports
             var list = Handles.Get<NativePeople>(people, HandleKind.People, nameof(people)).People;
             CheckIndex(index, list.Count, "Person");
             var p = list[(int)index];
-            // tfpose_person has OpenPose's COCO-18 slots. Other models' keypoints go to the slot of the same
-            // name (PoseNet's COCO-17: all but the neck); ones without a COCO-18 counterpart (AI Challenger's
-            // head_top) are left out here and appear only in the JSON, which names the model's keypoint set.
-            var same = ReferenceEquals(p.KeypointSet, KeypointSet.OpenPose18);
+            // tfpose_person has OpenPose's COCO-18 slots; other sets fill the slots of the same names (KeypointSet.SlotsIn),
+            // and keypoints without one appear only in the JSON and the any-set calls.
+            var slots = p.KeypointSet.SlotsIn(KeypointSet.OpenPose18);
             var result = new NativePerson { Score = p.Score };
             foreach (var k in p.Keypoints)
             {
-                var slot = same ? k.Part : KeypointSet.OpenPose18.IndexOf(p.NameOf(k));
+                var slot = slots[k.Part];
                 if (slot < 0) continue;
                 result.Parts[slot] = new NativeKeypoint { Present = 1, X = k.X, Y = k.Y, Score = k.Score };
                 result.PartCount++;
@@ -264,28 +272,9 @@ internal static unsafe partial class Exports
             if (name == null)
                 throw new ArgumentNullException(nameof(name), "name (the output pointer) is NULL.");
             *name = null;
-            *name = Status.Literal(part switch
-            {
-                0 => "nose\0"u8,
-                1 => "neck\0"u8,
-                2 => "right_shoulder\0"u8,
-                3 => "right_elbow\0"u8,
-                4 => "right_wrist\0"u8,
-                5 => "left_shoulder\0"u8,
-                6 => "left_elbow\0"u8,
-                7 => "left_wrist\0"u8,
-                8 => "right_hip\0"u8,
-                9 => "right_knee\0"u8,
-                10 => "right_ankle\0"u8,
-                11 => "left_hip\0"u8,
-                12 => "left_knee\0"u8,
-                13 => "left_ankle\0"u8,
-                14 => "right_eye\0"u8,
-                15 => "left_eye\0"u8,
-                16 => "right_ear\0"u8,
-                17 => "left_ear\0"u8,
-                _ => throw new ArgumentOutOfRangeException(nameof(part), $"part {part} is out of range (0..{CocoSkeleton.PartCount - 1})."),
-            });
+            if ((uint)part >= (uint)OpenPose18Names.Length)
+                throw new ArgumentOutOfRangeException(nameof(part), $"part {part} is out of range (0..{OpenPose18Names.Length - 1}).");
+            *name = (byte*)Marshal.UnsafeAddrOfPinnedArrayElement(OpenPose18Names[part], 0);
             return 0;
         }
         catch (Exception ex)
@@ -293,6 +282,17 @@ internal static unsafe partial class Exports
             return Status.FromException(ex);
         }
     }
+
+    // The slot names of tfpose_person, NUL-terminated on the pinned object heap (C keeps the pointers; held here for
+    // the life of the process, never written after this).
+    private static readonly byte[][] OpenPose18Names = KeypointSet.OpenPose18.Names
+        .Select(n =>
+        {
+            var bytes = GC.AllocateArray<byte>(Encoding.UTF8.GetByteCount(n) + 1, pinned: true);
+            Encoding.UTF8.GetBytes(n, bytes);
+            return bytes;
+        })
+        .ToArray();
 
     // ------------------------------------------------------------------------------------------
     // Images

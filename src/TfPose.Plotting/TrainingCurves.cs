@@ -46,7 +46,7 @@ public static class TrainingCurves
         plt.Title(title);
         plt.ShowLegend(split ? ScottPlot.Alignment.LowerLeft : ScottPlot.Alignment.UpperRight);
         var png = plt.GetImageBytes(width, height, ScottPlot.ImageFormat.Png);
-        Graph.AtomicFile.Write(path, s => s.Write(png));
+        TfPose.IO.AtomicFile.Write(path, s => s.Write(png));
     }
 
     private static bool IsLoss(string key) => key.Contains("loss", StringComparison.Ordinal);

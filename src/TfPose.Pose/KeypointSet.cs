@@ -67,6 +67,19 @@ public sealed class KeypointSet
         return -1;
     }
 
+    /// <summary>
+    /// For each keypoint of this set, the index of the keypoint of the same name in <paramref name="target"/>, or −1
+    /// where the target has none: how a person of one set fills the slots of another (the C API's COCO-18 slots).
+    /// </summary>
+    public int[] SlotsIn(KeypointSet target)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        var slots = new int[Count];
+        for (var i = 0; i < slots.Length; i++)
+            slots[i] = ReferenceEquals(this, target) ? i : target.IndexOf(Names[i]);
+        return slots;
+    }
+
     public override string ToString() => $"{Name} ({Count} keypoints)";
 
     /// <summary>COCO's 17 keypoint names, in COCO order.</summary>

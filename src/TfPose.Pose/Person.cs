@@ -77,31 +77,36 @@ public sealed class Person
 
     public int PartCount => _parts.Count(p => p.HasValue);
 
-    public Keypoint? this[int part] => _parts[part];
+    /// <summary>
+    /// Keypoint <paramref name="part"/> of the person's <see cref="KeypointSet"/> (channel order: for an OpenPose person
+    /// <c>(int)BodyPart.Neck</c>, for a PoseNet one <see cref="KeypointSet.Coco17"/>'s order), or null when missing.
+    /// Code meant for people of any model indexes by name instead.
+    /// </summary>
+    public Keypoint? this[int part] => (uint)part < (uint)_parts.Length
+        ? _parts[part]
+        : throw new ArgumentOutOfRangeException(nameof(part), part, $"The {KeypointSet.Name} set has {_parts.Length} keypoints (0..{_parts.Length - 1}).");
 
-    /// <summary>An OpenPose part; only for people of the <see cref="KeypointSet.OpenPose18"/> set.</summary>
-    public Keypoint? this[BodyPart part] => ReferenceEquals(KeypointSet, KeypointSet.OpenPose18)
-        ? _parts[(int)part]
-        : throw new InvalidOperationException($"BodyPart indexes OpenPose's COCO-18 parts; this person has {KeypointSet.Name} keypoints (index by name or number).");
+    /// <summary>A keypoint by its name in the person's set (e.g. "left_wrist"), or null when missing; a name the set does not have throws.</summary>
+    public Keypoint? this[string name] => _parts[IndexOf(name)];
 
-    /// <summary>A keypoint by name (e.g. "left_wrist"), or null when missing; unknown names throw.</summary>
-    public Keypoint? this[string name]
+    /// <summary>A keypoint by name; false when the person's set has it but it was not found, and when the set has no such name.</summary>
+    public bool TryGet(string name, out Keypoint keypoint)
     {
-        get
-        {
-            var i = KeypointSet.IndexOf(name);
-            if (i < 0) throw new ArgumentException($"The {KeypointSet.Name} set has no keypoint '{name}' ({string.Join(", ", KeypointSet.Names)}).", nameof(name));
-            return _parts[i];
-        }
+        ArgumentNullException.ThrowIfNull(name);
+        var i = KeypointSet.IndexOf(name);
+        var k = i < 0 ? null : _parts[i];
+        keypoint = k.GetValueOrDefault();
+        return k.HasValue;
     }
 
     public string NameOf(Keypoint k) => KeypointSet.Names[k.Part];
 
-    public bool TryGet(BodyPart part, out Keypoint keypoint)
+    private int IndexOf(string name)
     {
-        var k = this[part];
-        keypoint = k.GetValueOrDefault();
-        return k.HasValue;
+        ArgumentNullException.ThrowIfNull(name);
+        var i = KeypointSet.IndexOf(name);
+        if (i < 0) throw new ArgumentException($"The {KeypointSet.Name} set has no keypoint '{name}' ({string.Join(", ", KeypointSet.Names)}).", nameof(name));
+        return i;
     }
 
     public override string ToString() =>

@@ -27,14 +27,12 @@ public sealed record PoseEstimatorOptions
     /// <summary>Step between scales (OpenPose's scale_gap): scales are 1, 1 − gap, 1 − 2·gap, ...</summary>
     public float ScaleGap { get; init; } = 0.25f;
 
-    /// <summary>Threads the runtime may use inside one inference (0 = runtime default).</summary>
-    public int IntraOpThreads { get; init; }
-
     /// <summary>
-    /// Let the runtime's threads spin between inferences (fastest for one image after another). Off suits video, where
-    /// decoding and encoding share the cores; see <see cref="Runtime.GraphSessionOptions.SpinWait"/>.
+    /// How the networks run: threads (<see cref="Runtime.GraphSessionOptions.IntraOpThreads"/>), device (CPU, CUDA,
+    /// TensorRT), whether threads spin between runs (off suits video, where decoding and encoding share the cores). Every
+    /// network of the model (BlazePose: detector and landmarks) gets these options.
     /// </summary>
-    public bool SpinWait { get; init; } = true;
+    public Runtime.GraphSessionOptions Session { get; init; } = new();
 
     /// <summary>OpenPose post-processing thresholds.</summary>
     public PafDecoderOptions Decoder { get; init; } = new();
@@ -243,15 +241,14 @@ public sealed class PoseEstimator : IDisposable
         var h = options.Height ?? model.DefaultHeight;
         model.ValidateSize(w, h); // fail before the (slow) graph translation
         var resolved = options with { Model = model };
-        var session = new Runtime.GraphSessionOptions { IntraOpThreads = options.IntraOpThreads, SpinWait = options.SpinWait };
+        var session = options.Session;
         return model.Kind switch
         {
             PoseModelKind.MoveNet or PoseModelKind.MoveNetMultiPose => (null, new MoveNet.MoveNetPipeline(graph, options.MoveNet, session), resolved),
             // The filter is the video share's alone: every still image resets a pipeline's filter.
             PoseModelKind.BlazePose => (null, new BlazePose.BlazePoseAdapter(new BlazePose.BlazePosePipeline(FindDetector(modelPath, options), modelPath, new BlazePose.BlazePoseOptions
             {
-                IntraOpThreads = options.IntraOpThreads,
-                SpinWait = options.SpinWait,
+                Session = session,
                 EnableSegmentation = options.Segmentation,
             }), options.Smoothing is { Enabled: false } ? null : new Tracking.BlazePoseSmoothing(options.Smoothing)), resolved),
             _ => (new GraphPoseNetwork(graph, modelPath, model, session), null, resolved),
@@ -564,10 +561,7 @@ public sealed class PoseEstimator : IDisposable
                     Cv2.Resize(canvas, scaled, size, 0, 0, InterpolationFlags.Cubic);
                     src = scaled;
                 }
-                using var ordered = model.ChannelOrder == ChannelOrder.Rgb ? src.CvtColor(ColorConversionCodes.BGR2RGB) : src.Clone();
-                var input = new Mat();
-                ordered.ConvertTo(input, MatType.CV_32FC3, model.Scale, -model.Mean * model.Scale);
-                inputs[i] = input;
+                inputs[i] = model.Pixels.ToFloat(src);
             }
         }
         catch

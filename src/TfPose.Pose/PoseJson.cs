@@ -1,5 +1,6 @@
 using System.Text.Json;
 using TfPose.Graph;
+using TfPose.IO;
 
 namespace TfPose.Pose;
 

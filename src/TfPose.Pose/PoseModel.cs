@@ -87,6 +87,9 @@ public sealed record PoseModel
     /// <summary>See <see cref="Mean"/>.</summary>
     public float Scale { get; init; } = 1f;
 
+    /// <summary>Channel order, mean and scale as the conversion that applies them to an image.</summary>
+    public Runtime.PixelScaling Pixels => Runtime.PixelScaling.FromMean(ChannelOrder == ChannelOrder.Rgb, Mean, Scale);
+
     /// <summary>What the keypoint channels are.</summary>
     public KeypointSet Keypoints { get; init; } = KeypointSet.OpenPose18;
 

@@ -1,9 +1,10 @@
 using System.Collections.Concurrent;
-using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
-using TfPose.Graph;
+using Microsoft.ML.OnnxRuntime;
 using TfPose.Graph.Proto;
 using TfPose.Graph.Translation;
+using TfPose.Graph;
+using TfPose.IO;
 
 namespace TfPose.Runtime;
 

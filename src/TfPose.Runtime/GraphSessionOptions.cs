@@ -9,7 +9,7 @@ public enum ExecutionDevice
 }
 
 /// <summary>Options for <see cref="GraphSession"/>, in the spirit of ONNX Runtime's SessionOptions.</summary>
-public sealed class GraphSessionOptions
+public sealed record GraphSessionOptions
 {
     /// <summary>Threads used inside one op; 0 lets ONNX Runtime pick (one per physical core).</summary>
     public int IntraOpThreads { get; init; }

@@ -3,7 +3,45 @@ using OpenCvSharp;
 namespace TfPose.Runtime;
 
 /// <summary>How an image becomes a network input: size, channel order, and value scaling (pixel * Scale + Offset).</summary>
-public sealed record ImagePreprocessing(int Width, int Height, bool Rgb = false, float Scale = 1f, float Offset = 0f);
+public sealed record ImagePreprocessing(int Width, int Height, bool Rgb = false, float Scale = 1f, float Offset = 0f)
+{
+    public PixelScaling Pixels => new(Rgb, Scale, Offset);
+}
+
+/// <summary>
+/// Channel order and value scaling of a network input (value = pixel · Scale + Offset): the one place an 8-bit BGR image
+/// becomes float network input, for graphs run directly and for pose models, whose description carries these settings.
+/// </summary>
+public readonly record struct PixelScaling(bool Rgb, float Scale, float Offset)
+{
+    /// <summary>value = (pixel − mean) · scale, as model descriptions state it.</summary>
+    public static PixelScaling FromMean(bool rgb, float mean, float scale) => new(rgb, scale, -mean * scale);
+
+    /// <summary>A new CV_32FC3 Mat of <paramref name="bgr"/> (8-bit, 3 channels) in this order and scaling.</summary>
+    public Mat ToFloat(Mat bgr)
+    {
+        ArgumentNullException.ThrowIfNull(bgr);
+        var result = new Mat();
+        try
+        {
+            if (Rgb)
+            {
+                using var rgb = bgr.CvtColor(ColorConversionCodes.BGR2RGB);
+                rgb.ConvertTo(result, MatType.CV_32FC3, Scale, Offset);
+            }
+            else
+            {
+                bgr.ConvertTo(result, MatType.CV_32FC3, Scale, Offset);
+            }
+            return result;
+        }
+        catch
+        {
+            result.Dispose();
+            throw;
+        }
+    }
+}
 
 /// <summary>Images (read with <c>TfPose.Imaging.ImageFile</c>) to [1,H,W,3] float tensors in TensorFlow layout.</summary>
 public static class ImageTensors
@@ -11,11 +49,10 @@ public static class ImageTensors
     /// <summary>A float H×W×3 Mat ready for <see cref="GraphTensor.FromMat"/>.</summary>
     public static Mat Prepare(Mat bgr, ImagePreprocessing p)
     {
-        using var resized = bgr.Width == p.Width && bgr.Height == p.Height ? bgr.Clone() : bgr.Resize(new Size(p.Width, p.Height), 0, 0, InterpolationFlags.Cubic);
-        if (p.Rgb)
-            Cv2.CvtColor(resized, resized, ColorConversionCodes.BGR2RGB);
-        var result = new Mat();
-        resized.ConvertTo(result, MatType.CV_32FC3, p.Scale, p.Offset);
-        return result;
+        ArgumentNullException.ThrowIfNull(p);
+        if (bgr.Width == p.Width && bgr.Height == p.Height)
+            return p.Pixels.ToFloat(bgr);
+        using var resized = bgr.Resize(new Size(p.Width, p.Height), 0, 0, InterpolationFlags.Cubic);
+        return p.Pixels.ToFloat(resized);
     }
 }

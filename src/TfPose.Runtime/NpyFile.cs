@@ -1,9 +1,10 @@
 using System.Globalization;
-using System.Text;
 using System.Text.RegularExpressions;
-using Microsoft.ML.OnnxRuntime;
+using System.Text;
 using Microsoft.ML.OnnxRuntime.Tensors;
+using Microsoft.ML.OnnxRuntime;
 using TfPose.Graph;
+using TfPose.IO;
 
 namespace TfPose.Runtime;
 

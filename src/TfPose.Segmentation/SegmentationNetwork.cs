@@ -21,7 +21,7 @@ public sealed record SegmentationSettings
 
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
 
-    public void Save(string path) => Graph.AtomicFile.Write(path, s => JsonSerializer.Serialize(s, this, Json));
+    public void Save(string path) => TfPose.IO.AtomicFile.Write(path, s => JsonSerializer.Serialize(s, this, Json));
 
     public static SegmentationSettings Load(string path)
     {

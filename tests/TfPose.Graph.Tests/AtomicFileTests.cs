@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using TfPose.Graph;
+using TfPose.IO;
 
 namespace TfPose.Graph.Tests;
 
@@ -74,5 +75,32 @@ public sealed class AtomicFileTests : IDisposable
         {
             sleeper.Kill();
         }
+    }
+
+    [Fact]
+    public void Writers_that_need_a_path_get_one_with_the_targets_extension_and_their_leftovers_are_swept_too()
+    {
+        var dead = DeadProcessId();
+        var leftover = Path.Combine(_dir, $".mask.png.{dead}.{Guid.NewGuid():N}.tmp.png");
+        File.WriteAllText(leftover, "half an image");
+        string? given = null;
+
+        AtomicFile.WriteThroughPath(Path.Combine(_dir, "mask.png"), temp =>
+        {
+            given = temp;
+            File.WriteAllText(temp, "image");
+        });
+
+        Assert.Equal(".png", Path.GetExtension(given));
+        Assert.Equal(_dir, Path.GetDirectoryName(given));
+        Assert.Equal(["mask.png"], Directory.GetFiles(_dir).Select(Path.GetFileName));
+        Assert.Equal("image", File.ReadAllText(Path.Combine(_dir, "mask.png")));
+
+        Assert.Throws<IOException>(() => AtomicFile.WriteThroughPath(Path.Combine(_dir, "broken.png"), temp =>
+        {
+            File.WriteAllText(temp, "half");
+            throw new IOException("encoder failed");
+        }));
+        Assert.Equal(["mask.png"], Directory.GetFiles(_dir).Select(Path.GetFileName));
     }
 }

@@ -11,7 +11,7 @@ namespace TfPose.Packaging.Tests;
 public class LibraryPackageTests
 {
     public static TheoryData<string> Libraries =>
-        ["TfPose.Graph", "TfPose.Imaging", "TfPose.Plotting", "TfPose.Runtime", "TfPose.Pose", "TfPose.Datasets", "TfPose.Keras", "TfPose.Gan", "TfPose.Segmentation"];
+        ["TfPose.IO", "TfPose.Graph", "TfPose.Imaging", "TfPose.Plotting", "TfPose.Runtime", "TfPose.Pose", "TfPose.Datasets", "TfPose.Keras", "TfPose.Gan", "TfPose.Segmentation"];
 
     [Theory]
     [MemberData(nameof(Libraries))]

@@ -35,7 +35,7 @@ public class PafDecoderTests
         Assert.Equal(Figure.Count, person.PartCount);
         foreach (var (part, (y, x)) in Figure)
         {
-            var k = person[part]!.Value;
+            var k = person[(int)part]!.Value;
             var (ex, ey) = s.ExpectedPeak(y, x);
             // Upsampled grid 144×120 maps onto a 288×240 image: 2 image pixels per grid pixel.
             Assert.Equal(ex * 2f, k.X, 3);
@@ -72,13 +72,13 @@ public class PafDecoderTests
         foreach (var fig in new[] { a, b })
         {
             var (nx, _) = s.ExpectedPeak(fig[BodyPart.Neck].Y, fig[BodyPart.Neck].X);
-            var person = Assert.Single(people, p => p[BodyPart.Neck] is { } n && Math.Abs(n.X - nx * 2) < 1);
+            var person = Assert.Single(people, p => p["neck"] is { } n && Math.Abs(n.X - nx * 2) < 1);
             Assert.Equal(fig.Count, person.PartCount);
             foreach (var (part, (y, x)) in fig)
             {
                 var (ex, ey) = s.ExpectedPeak(y, x);
-                Assert.Equal(ex * 2f, person[part]!.Value.X, 3);
-                Assert.Equal(ey * 2f, person[part]!.Value.Y, 3);
+                Assert.Equal(ex * 2f, person[(int)part]!.Value.X, 3);
+                Assert.Equal(ey * 2f, person[(int)part]!.Value.Y, 3);
             }
         }
     }
@@ -91,9 +91,9 @@ public class PafDecoderTests
         var s = Draw(new SyntheticOpenPose(H, W), Figure, magnitude: l => l.From == BodyPart.Neck && l.To == BodyPart.RHip ? 0.04f : 1f);
         var person = Assert.Single(new PafDecoder().Decode(s.Data, H, W, 57, Map));
         Assert.Equal(Figure.Count - 3, person.PartCount);
-        Assert.Null(person[BodyPart.RHip]);
-        Assert.Null(person[BodyPart.RKnee]);
-        Assert.Null(person[BodyPart.RAnkle]);
+        Assert.Null(person["right_hip"]);
+        Assert.Null(person["right_knee"]);
+        Assert.Null(person["right_ankle"]);
         // Same figure with a full-strength limb: the leg is attached (guards against the test passing vacuously).
         Assert.Equal(Figure.Count, Assert.Single(new PafDecoder().Decode(Draw(new SyntheticOpenPose(H, W), Figure).Data, H, W, 57, Map)).PartCount);
     }

@@ -1,6 +1,6 @@
 using TfPose.Datasets.CamVid;
 using TfPose.Keras;
-using TfPose.Segmentation.Benchmarks;
+using TfPose.Benchmarks.Segmentation;
 using TfPose.Tests;
 using static TorchSharp.torch;
 

@@ -14,7 +14,7 @@ if (args.Length < 2)
 var runs = args.Length > 2 ? int.Parse(args[2]) : 30;
 var size = (args.Length > 3 ? args[3] : "432x368").Split('x').Select(int.Parse).ToArray();
 var threads = args.Length > 4 ? int.Parse(args[4]) : 0;
-using var estimator = new PoseEstimator(args[0], new PoseEstimatorOptions { Width = size[0], Height = size[1], IntraOpThreads = threads });
+using var estimator = new PoseEstimator(args[0], new PoseEstimatorOptions { Width = size[0], Height = size[1], Session = new() { IntraOpThreads = threads } });
 using var image = Cv2.ImRead(args[1], ImreadModes.Color);
 var times = new List<double>();
 var people = 0;

@@ -204,7 +204,7 @@ internal static class GanCommands
                 raw.Add(wall / nb * 468);
                 AnsiConsole.WriteLine($"run {rep + 1}/{reps}: Keras API {keras[^1]:0.0} s/epoch ({kerasCpu[^1]:0.0} CPU s), TorchSharp {raw[^1]:0.0} s/epoch ({rawCpu[^1]:0.0} CPU s), overhead {(keras[^1] / raw[^1] - 1) * 100:0.0}% wall, {(kerasCpu[^1] / rawCpu[^1] - 1) * 100:0.0}% CPU");
             }
-            static double Median(List<double> v) { var s = v.Order().ToList(); return s.Count % 2 == 1 ? s[s.Count / 2] : (s[s.Count / 2 - 1] + s[s.Count / 2]) / 2; }
+            static double Median(List<double> v) => TfPose.Benchmarks.SampleStatistics.Median(v);
             AnsiConsole.WriteLine($"median over {reps} runs of {nb} batches (scaled to a 60k-image epoch):");
             AnsiConsole.WriteLine($"Keras API : {Median(keras):0.0} s per epoch, {Median(kerasCpu):0.0} CPU s");
             AnsiConsole.WriteLine($"TorchSharp: {Median(raw):0.0} s per epoch, {Median(rawCpu):0.0} CPU s");

@@ -1,10 +1,11 @@
 using System.CommandLine;
 using System.Globalization;
 using Spectre.Console;
-using TfPose.Graph;
-using TfPose.Runtime;
 using TfPose.Graph.Translation;
 using TfPose.Imaging;
+using TfPose.Graph;
+using TfPose.IO;
+using TfPose.Runtime;
 
 namespace TfPose.Cli.Commands;
 

@@ -42,10 +42,14 @@ internal static class PoseCommands
         public Option<float?> MinPoseScore { get; } = new("--min-pose-score") { Description = "MoveNet and PoseNet multi-pose: leave out people scoring below this (default: MoveNet pose-detection's 0.25, PoseNet 0.5)." };
         public Option<string?> Detector { get; } = new("--detector") { Description = "BlazePose: the person detector model (default: a blazepose-detector folder beside the landmark model's)." };
         public Option<int> Threads { get; } = new("--threads") { Description = "Threads ONNX Runtime may use inside one inference (0 = its default)." };
+        public Option<TfPose.Runtime.ExecutionDevice> Device { get; } = new("--device")
+        {
+            Description = "Where the networks run: cpu, cuda or tensorrt (the last two need ONNX Runtime's GPU build).", DefaultValueFactory = _ => TfPose.Runtime.ExecutionDevice.Cpu,
+        };
 
         public void AddTo(Command c)
         {
-            foreach (var o in new Option[] { Ratio, Single, MaxPeople, ScoreThreshold, NmsRadius, MinScore, MinPoseScore, Detector, Threads }) c.Add(o);
+            foreach (var o in new Option[] { Ratio, Single, MaxPeople, ScoreThreshold, NmsRadius, MinScore, MinPoseScore, Detector, Threads, Device }) c.Add(o);
         }
 
         public PoseEstimatorOptions Apply(ParseResult r, PoseEstimatorOptions o)
@@ -62,7 +66,8 @@ internal static class PoseCommands
             return o with
             {
                 Decoder = o.Decoder with { UpsampleRatio = r.GetValue(Ratio) }, Heatmap = heat, PoseNet = net,
-                MoveNet = minPose is { } moveMin ? o.MoveNet with { MinPoseScore = moveMin } : o.MoveNet, DetectorModel = r.GetValue(Detector), IntraOpThreads = r.GetValue(Threads),
+                MoveNet = minPose is { } moveMin ? o.MoveNet with { MinPoseScore = moveMin } : o.MoveNet, DetectorModel = r.GetValue(Detector),
+                Session = o.Session with { IntraOpThreads = r.GetValue(Threads), Device = r.GetValue(Device) },
             };
         }
     }
@@ -119,7 +124,7 @@ internal static class PoseCommands
             var maskRequested = parseResult.GetResult(mask) is not null;
             // Videos share the cores with decoding and encoding: ONNX Runtime's threads should not spin between frames.
             var anyVideo = parseResult.GetValue(inputs)!.Any(i => VideoExtensions.Contains(Path.GetExtension(i)) || (int.TryParse(i, out _) && !File.Exists(i)));
-            options = options with { Segmentation = maskRequested, SpinWait = !anyVideo };
+            options = options with { Segmentation = maskRequested, Session = options.Session with { SpinWait = !anyVideo } };
             var maskFile = parseResult.GetValue(mask);
             if (maskFile is not null && (parseResult.GetValue(inputs)!.Length != 1 || !File.Exists(parseResult.GetValue(inputs)![0])))
                 throw new ArgumentException($"--mask {maskFile}: a mask file name needs exactly one image input; give --mask alone to write NAME_mask.png per image.");
@@ -301,7 +306,7 @@ internal static class PoseCommands
     private static void WriteImage(string path, Mat image)
     {
         Cv2.ImEncode(Path.GetExtension(path), image, out var bytes);
-        TfPose.Graph.AtomicFile.WriteAllBytes(path, bytes);
+        TfPose.IO.AtomicFile.WriteAllBytes(path, bytes);
     }
 
     private static async Task<PoseVideoResult> ProcessVideo(PoseEstimator estimator, string input, string output, bool json, bool render, CancellationToken ct)
@@ -341,13 +346,6 @@ internal static class PoseCommands
         return result;
     }
 
-    // A COCO box [x, y, w, h] grown about its centre (top-down pose estimation usually adds 25% context).
-    private static Rect GrowBox(double[] b, double factor)
-    {
-        double cx = b[0] + b[2] / 2, cy = b[1] + b[3] / 2, w = b[2] * factor, h = b[3] * factor;
-        return new Rect((int)Math.Floor(cx - w / 2), (int)Math.Floor(cy - h / 2), Math.Max(1, (int)Math.Ceiling(w)), Math.Max(1, (int)Math.Ceiling(h)));
-    }
-
     private static Command Eval()
     {
         var model = ModelOption();
@@ -371,29 +369,15 @@ internal static class PoseCommands
                 decoder.Apply(parseResult, EstimatorOptions(parseResult.GetValue(size), parseResult.GetValue(keepAspect) || byBox)));
             PrintModel(estimator);
             var set = estimator.Model.Keypoints;
-            if (set.ToCoco17 is null)
-                throw new ArgumentException($"{estimator.Model.Name}: its {set.Name} keypoints have no COCO-17 mapping; it cannot be scored on COCO.");
-            if (set.CocoKeypointCount < 17)
+            if (set.ToCoco17 is not null && set.CocoKeypointCount < 17)
                 Console.WriteLine($"note: {set.Name} provides {set.CocoKeypointCount} of COCO's 17 keypoints; the others count as missed, as pycocotools scores them.");
-            var detections = new List<CocoDetection>();
-            foreach (var img in gt.Images)
+            var run = PoseEvaluation.Run(estimator, gt, dir, new PoseEvaluationOptions { GroundTruthBoxes = byBox }, new InlineProgress<PoseEvaluationStep>(step =>
             {
-                ct.ThrowIfCancellationRequested();
-                var path = Path.Combine(dir, img.FileName);
-                Mat mat;
-                try { mat = ImageFile.Read(path); }
-                catch (Exception e) when (e is IOException or InvalidDataException) { Console.Error.WriteLine($"warning: skipping {e.Message}"); continue; }
-                using var _ = mat;
-                var people = new List<Person>();
-                if (!byBox) people.AddRange(estimator.Estimate(mat));
-                else
-                    foreach (var a in gt.Annotations.Where(a => a.ImageId == img.Id && !a.IsCrowd && a.NumKeypoints > 0))
-                        people.AddRange(estimator.Estimate(mat, GrowBox(a.Bbox, 1.25)));
-                detections.AddRange(people.Select(p => new CocoDetection(img.Id, p)));
-                Console.WriteLine($"{img.FileName}: {People(people.Count)}");
-            }
-            if (parseResult.GetValue(results) is { } resultsPath) PoseJson.WriteCocoResults(resultsPath, detections);
-            var stats = CocoKeypointEval.Evaluate(gt, detections.Select(d => CocoKeypointResult.FromPerson(d.ImageId, d.Person)));
+                if (step.Skipped is { } why) Console.Error.WriteLine($"warning: skipping {why}");
+                else Console.WriteLine($"{step.Image.FileName}: {People(step.People)}");
+            }), ct);
+            if (parseResult.GetValue(results) is { } resultsPath) PoseJson.WriteCocoResults(resultsPath, run.Detections);
+            var stats = run.Stats;
             var table = new Table().AddColumn("metric").AddColumn(new TableColumn("value").RightAligned());
             foreach (var (name, v) in new[] { ("AP", stats.AP), ("AP50", stats.AP50), ("AP75", stats.AP75), ("APm", stats.APMedium), ("APl", stats.APLarge),
                          ("AR", stats.AR), ("AR50", stats.AR50), ("AR75", stats.AR75), ("ARm", stats.ARMedium), ("ARl", stats.ARLarge) })
@@ -403,4 +387,10 @@ internal static class PoseCommands
         });
         return eval;
     }
+}
+
+/// <summary>Progress reported on the reporting thread, in order (<see cref="Progress{T}"/> posts to the thread pool).</summary>
+internal sealed class InlineProgress<T>(Action<T> report) : IProgress<T>
+{
+    public void Report(T value) => report(value);
 }

@@ -2,9 +2,9 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using Spectre.Console;
-using TfPose.Datasets.CamVid;
 using TfPose.Segmentation;
-using TfPose.Segmentation.Benchmarks;
+using TfPose.Benchmarks;
+using TfPose.Benchmarks.Segmentation;
 
 namespace TfPose.Cli.Commands;
 
@@ -32,116 +32,29 @@ internal static class SegmentBenchCommand
         cmd.SetAction((p, ct) =>
         {
             var cfg = TiramisuConfig.Parse(p.GetValue(model)!, p.GetValue(growth));
-            int bs = p.GetValue(batch), size = p.GetValue(crop), nSteps = p.GetValue(steps), reps = p.GetValue(repeats);
-            int h = p.GetValue(height), w = p.GetValue(width), nRuns = p.GetValue(runs);
-            if (bs <= 0 || nSteps <= 0 || reps <= 0 || nRuns <= 0)
-                throw new ArgumentException($"--batch-size, --steps, --repeats and --runs must be positive (got {bs}, {nSteps}, {reps}, {nRuns}).");
-            if (size <= 0 || size % cfg.SizeDivisor != 0)
-                throw new ArgumentException($"--crop {size}: {cfg.Name} needs a positive multiple of {cfg.SizeDivisor}.");
-            var train = CamVidData.Load(p.GetValue(data)!, "train", Math.Min(bs * nSteps, 367));
-            if (h <= 0 || w <= 0 || h > train.Height || w > train.Width)
-                throw new ArgumentException($"--height/--width {w}x{h}: must fit in a CamVid image ({train.Width}x{train.Height}).");
-            var (mean, std) = train.ChannelStatistics();
-            var norm = new ChannelNormalization(mean, std);
-            var batches = TrainingBatch.RandomCrops(train, norm, bs, size, nSteps);
-            var rgb = Window(train.Image(0), train.Width, h, w);
-            var proc = Process.GetCurrentProcess();
-            double Cpu() { proc.Refresh(); return proc.TotalProcessorTime.TotalSeconds; }
-
-            var keras = new Timings();
-            var raw = new Timings();
-            var torchMs = new List<double>();
-            var graphMs = new List<double>();
-            float kerasLoss = float.NaN, rawLoss = float.NaN;
-            double agreement = double.NaN;
-            (int H, int W) graphSize = default;
-            long trainable = 0;
-            try
-            {
-                AnsiConsole.Progress()
-                    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
-                    .Start(progress =>
+            var o = new SegmentBenchOptions(p.GetValue(data)!, cfg, p.GetValue(batch), p.GetValue(crop), p.GetValue(steps), p.GetValue(repeats),
+                p.GetValue(height), p.GetValue(width), p.GetValue(runs));
+            int bs = o.BatchSize, size = o.Crop, nSteps = o.Steps, reps = o.Repeats, h = o.Height, w = o.Width;
+            var train = SegmentTrainingBench.LoadData(o);
+            SegmentBenchResult? result = null;
+            AnsiConsole.Progress()
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+                .Start(progress =>
+                {
+                    var tasks = new Dictionary<SegmentBenchPath, ProgressTask>
                     {
-                        var kTask = progress.AddTask("training, Keras-style", maxValue: (reps * nSteps) + 1);
-                        var rTask = progress.AddTask("training, raw TorchSharp", maxValue: (reps * nSteps) + 1);
-                        var tTask = progress.AddTask("inference, TorchSharp", maxValue: nRuns + 2);
-                        var gTask = progress.AddTask("inference, exported graph", maxValue: nRuns + 3);
-
-                        using (var k = new KerasTrainingStep(cfg, size, size, seed: 1))
-                        using (var r = new RawTrainingStep(cfg, k.Model))
-                        {
-                            trainable = k.Model.TrainableWeights.Sum(x => x.Value.numel());
-                            // Warm-up: the first step allocates optimizer slots and lets libtorch pick its kernels.
-                            k.Step(batches[0]);
-                            kTask.Increment(1);
-                            r.Step(batches[0]);
-                            rTask.Increment(1);
-                            for (int rep = 0; rep < reps; rep++)
-                            {
-                                // Alternating which path goes first, so both see the same machine load on average.
-                                foreach (var (path, timings, task) in rep % 2 == 0
-                                    ? new[] { ((ISegmentationTrainingStep)k, keras, kTask), (r, raw, rTask) }
-                                    : [(r, raw, rTask), (k, keras, kTask)])
-                                {
-                                    var c0 = Cpu();
-                                    var sw = Stopwatch.StartNew();
-                                    float loss = 0;
-                                    foreach (var b in batches)
-                                    {
-                                        ct.ThrowIfCancellationRequested();
-                                        loss = path.Step(b);
-                                        task.Increment(1);
-                                    }
-                                    timings.Add(sw.Elapsed.TotalSeconds, Cpu() - c0, nSteps * bs);
-                                    if (path == k) kerasLoss = loss; else rawLoss = loss;
-                                }
-                            }
-                        }
-
-                        var settings = new SegmentationSettings { Model = cfg, Mean = mean, Std = std, CropHeight = size, CropWidth = size, Seed = 1 };
-                        using var net = new SegmentationNetwork(settings);
-                        byte[] fromTorch = [];
-                        for (int i = 0; i < nRuns + 2; i++)
-                        {
-                            ct.ThrowIfCancellationRequested();
-                            var sw = Stopwatch.StartNew();
-                            fromTorch = net.PredictLabels(rgb, h, w);
-                            if (i >= 2) torchMs.Add(sw.Elapsed.TotalMilliseconds);
-                            tTask.Increment(1);
-                        }
-                        var pb = Path.Combine(Path.GetTempPath(), $"tfpose-bench-segment-{Guid.NewGuid():N}.pb");
-                        try
-                        {
-                            net.ExportGraphDef(pb, h, w);
-                            using var graph = new SegmentationGraph(pb);
-                            graphSize = (graph.Height, graph.Width);
-                            gTask.Increment(1);
-                            byte[] fromGraph = [];
-                            for (int i = 0; i < nRuns + 2; i++)
-                            {
-                                ct.ThrowIfCancellationRequested();
-                                var sw = Stopwatch.StartNew();
-                                fromGraph = graph.PredictLabels(rgb, h, w);
-                                if (i >= 2) graphMs.Add(sw.Elapsed.TotalMilliseconds);
-                                gTask.Increment(1);
-                            }
-                            agreement = fromTorch.Zip(fromGraph).Count(x => x.First == x.Second) / (double)fromTorch.Length;
-                        }
-                        finally
-                        {
-                            File.Delete(pb);
-                            File.Delete(pb + ".json");
-                        }
-                    });
-            }
-            finally
-            {
-                foreach (var b in batches) b.Dispose();
-            }
+                        [SegmentBenchPath.TrainingKeras] = progress.AddTask("training, Keras-style", maxValue: SegmentTrainingBench.StepsOf(o, SegmentBenchPath.TrainingKeras)),
+                        [SegmentBenchPath.TrainingRaw] = progress.AddTask("training, raw TorchSharp", maxValue: SegmentTrainingBench.StepsOf(o, SegmentBenchPath.TrainingRaw)),
+                        [SegmentBenchPath.InferenceTorch] = progress.AddTask("inference, TorchSharp", maxValue: SegmentTrainingBench.StepsOf(o, SegmentBenchPath.InferenceTorch)),
+                        [SegmentBenchPath.InferenceGraph] = progress.AddTask("inference, exported graph", maxValue: SegmentTrainingBench.StepsOf(o, SegmentBenchPath.InferenceGraph)),
+                    };
+                    result = SegmentTrainingBench.Run(o, train, new InlineProgress<SegmentBenchPath>(path => tasks[path].Increment(1)), ct);
+                });
+            var (keras, raw, torchMs, graphMs, kerasLoss, rawLoss, agreement, graphSize, trainable) = result!;
 
             var what = $"{cfg.Name}, batch {bs}, {size}x{size}";
-            var overheadWall = Median(keras.Wall.Zip(raw.Wall, (a, b) => a / b - 1).ToList());
-            var overheadCpu = Median(keras.Cpu.Zip(raw.Cpu, (a, b) => a / b - 1).ToList());
+            var overheadWall = result!.OverheadWall;
+            var overheadCpu = result!.OverheadCpu;
             var table = new Table().AddColumns("metric", "value", "detail");
             table.AddRow("training, Keras-style", $"{keras.ImagesPerSecond:0.000} images/s", $"{keras.ImagesPerCpuSecond:0.000} images per CPU s; {what}");
             table.AddRow("training, raw TorchSharp", $"{raw.ImagesPerSecond:0.000} images/s", $"{raw.ImagesPerCpuSecond:0.000} images per CPU s; {what}");
@@ -169,36 +82,6 @@ internal static class SegmentBenchCommand
         return cmd;
     }
 
-    /// <summary>Wall and CPU seconds per run of one path.</summary>
-    private sealed class Timings
-    {
-        private readonly List<int> _images = [];
-        public List<double> Wall { get; } = [];
-        public List<double> Cpu { get; } = [];
-
-        public void Add(double wall, double cpu, int images)
-        {
-            Wall.Add(wall);
-            Cpu.Add(cpu);
-            _images.Add(images);
-        }
-
-        public double Rate(int i) => _images[i] / Wall[i];
-        public double CpuRate(int i) => _images[i] / Cpu[i];
-        public double ImagesPerSecond => Median(Enumerable.Range(0, Wall.Count).Select(Rate).ToList());
-        public double ImagesPerCpuSecond => Median(Enumerable.Range(0, Cpu.Count).Select(CpuRate).ToList());
-    }
-
-    /// <summary>The centred <paramref name="h"/>×<paramref name="w"/> window of an RGB image.</summary>
-    private static byte[] Window(ReadOnlySpan<byte> rgb, int imageWidth, int h, int w)
-    {
-        int imageHeight = rgb.Length / (imageWidth * 3), top = (imageHeight - h) / 2, left = (imageWidth - w) / 2;
-        var o = new byte[h * w * 3];
-        for (int y = 0; y < h; y++)
-            rgb.Slice(((top + y) * imageWidth + left) * 3, w * 3).CopyTo(o.AsSpan(y * w * 3));
-        return o;
-    }
-
     private static string LoadAverage()
     {
         try
@@ -213,15 +96,7 @@ internal static class SegmentBenchCommand
 
     private static string Pct(double v) => double.IsNaN(v) ? "-" : (v >= 0 ? "+" : "") + (100 * v).ToString("0.0", CultureInfo.InvariantCulture) + "%";
 
-    private static double Median(List<double> v) => v.Count == 0 ? double.NaN : Percentile(v, 0.5);
+    private static double Median(IEnumerable<double> v) => SampleStatistics.Median(v);
 
-    private static double Percentile(List<double> v, double p)
-    {
-        if (v.Count == 0)
-            return double.NaN;
-        var s = v.Order().ToList();
-        if (p == 0.5 && s.Count % 2 == 0)
-            return (s[s.Count / 2 - 1] + s[s.Count / 2]) / 2;
-        return s[Math.Min(s.Count - 1, (int)(p * s.Count))];
-    }
+    private static double Percentile(IEnumerable<double> v, double p) => SampleStatistics.Percentile(v, p);
 }

@@ -1,6 +1,7 @@
 using System.Text;
 using TfPose.Datasets.CamVid;
 using TfPose.Imaging;
+using TfPose.IO;
 
 namespace TfPose.Datasets.PascalPart;
 
@@ -98,20 +99,20 @@ public sealed class PascalPartExporter
         }
 
         var listPath = Path.Combine(_outDir, "list.txt");
-        AtomicFile.WriteText(listPath, parts.ToString());
-        AtomicFile.WriteText(Path.Combine(_outDir, "classes.txt"), classes.ToString());
-        AtomicFile.WriteText(Path.Combine(_outDir, "instances.txt"), instances.ToString());
+        AtomicFile.WriteAllText(listPath, parts.ToString());
+        AtomicFile.WriteAllText(Path.Combine(_outDir, "classes.txt"), classes.ToString());
+        AtomicFile.WriteAllText(Path.Combine(_outDir, "instances.txt"), instances.ToString());
         var schemePath = Path.Combine(_outDir, "scheme.json");
-        AtomicFile.WriteText(schemePath, scheme.ToJson() + "\n");
+        AtomicFile.WriteAllText(schemePath, scheme.ToJson() + "\n");
         // An empty list is an error for the loader, so a set too small for a val image writes none rather than a bad one.
-        AtomicFile.WriteText(Path.Combine(_outDir, "train.txt"), train.ToString());
+        AtomicFile.WriteAllText(Path.Combine(_outDir, "train.txt"), train.ToString());
         var valPath = Path.Combine(_outDir, "val.txt");
         if (valCount > 0)
-            AtomicFile.WriteText(valPath, val.ToString());
+            AtomicFile.WriteAllText(valPath, val.ToString());
         else if (File.Exists(valPath))
             File.Delete(valPath);
         var datasetPath = Path.Combine(_outDir, DatasetDescription.FileName);
-        AtomicFile.WriteText(datasetPath, Description(scheme).ToJson() + "\n");
+        AtomicFile.WriteAllText(datasetPath, Description(scheme).ToJson() + "\n");
         return new PascalPartExportResult(files.Count, listPath, schemePath, scheme, files.Count - valCount, valCount, datasetPath);
     }
 

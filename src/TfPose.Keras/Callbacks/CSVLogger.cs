@@ -45,7 +45,7 @@ public sealed class CSVLogger(string filename, string separator = ",", bool appe
         }
         _lines.Add(string.Join(separator, _keys.Select(k => logs.TryGetValue(k, out var v) ? Model.Invariant(v) : "NA")
             .Prepend(epoch.ToString(CultureInfo.InvariantCulture))));
-        Graph.AtomicFile.Write(Filename, s =>
+        TfPose.IO.AtomicFile.Write(Filename, s =>
         {
             using var w = new StreamWriter(s, leaveOpen: true);
             foreach (var l in _lines)

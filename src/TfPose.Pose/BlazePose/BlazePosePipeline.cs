@@ -18,11 +18,8 @@ public sealed record BlazePoseOptions
     /// <summary>Compute the segmentation mask (fetches the landmark model's segmentation output and warps it back).</summary>
     public bool EnableSegmentation { get; init; } = true;
 
-    /// <summary>Threads the runtime may use inside one inference (0 = runtime default).</summary>
-    public int IntraOpThreads { get; init; }
-
-    /// <summary>Let the runtime's threads spin between runs (see <see cref="GraphSessionOptions.SpinWait"/>).</summary>
-    public bool SpinWait { get; init; } = true;
+    /// <summary>How both networks run (threads, device, spinning between runs).</summary>
+    public GraphSessionOptions Session { get; init; } = new();
 
     /// <summary>Temporal smoothing applied on video frames (none by default); see <see cref="IBlazePoseFilter"/>.</summary>
     public IBlazePoseFilter? Filter { get; init; }
@@ -131,7 +128,7 @@ public sealed class BlazePosePipeline : IDisposable
         ArgumentException.ThrowIfNullOrEmpty(landmarkModelPath);
         Options = options ?? new BlazePoseOptions();
         _decoder = new BlazePoseDetectorDecoder(Options.Detector);
-        var sessionOptions = new GraphSessionOptions { IntraOpThreads = Options.IntraOpThreads, SpinWait = Options.SpinWait };
+        var sessionOptions = Options.Session;
         _detector = new DetectorModel(detectorModelPath, sessionOptions);
         try
         {

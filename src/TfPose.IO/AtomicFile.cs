@@ -3,13 +3,14 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-namespace TfPose.Graph;
+namespace TfPose.IO;
 
 /// <summary>
 /// Writes a file under a temporary name beside the target and renames it into place, so a crash
 /// or a full disk never leaves a half-written file under the final name. A process killed in the
-/// middle of a write leaves its temporary file (<c>.NAME.PID.GUID.tmp</c>) behind; the first write
-/// into the same folder by a later process removes such leftovers.
+/// middle of a write leaves its temporary file (<c>.NAME.PID.GUID.tmp</c>, or <c>.NAME.PID.GUID.tmp.EXT</c> from
+/// <see cref="WriteThroughPath"/>) behind; the first write into the same folder by a later process removes
+/// such leftovers.
 /// </summary>
 public static partial class AtomicFile
 {
@@ -22,19 +23,34 @@ public static partial class AtomicFile
 
     public static void Write(string path, Action<Stream> write)
     {
+        ArgumentNullException.ThrowIfNull(write);
+        Write(path, "", temp =>
+        {
+            using var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
+            write(stream);
+            stream.Flush(flushToDisk: true);
+        });
+    }
+
+    /// <summary>
+    /// Calls <paramref name="writeTemporaryFile"/> with a temporary path beside <paramref name="path"/> that keeps its
+    /// extension (for writers that pick the format by it, such as <c>Cv2.ImWrite</c>), then renames it into place.
+    /// </summary>
+    public static void WriteThroughPath(string path, Action<string> writeTemporaryFile) =>
+        Write(path, Path.GetExtension(path), writeTemporaryFile);
+
+    private static void Write(string path, string extension, Action<string> writeTemporaryFile)
+    {
+        ArgumentNullException.ThrowIfNull(writeTemporaryFile);
         var full = Path.GetFullPath(path);
         var dir = Path.GetDirectoryName(full)!;
         Directory.CreateDirectory(dir);
         if (Swept.TryAdd(dir, true))
             RemoveStaleTemporaries(dir);
-        var temp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        var temp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp{extension}");
         try
         {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
-            {
-                write(stream);
-                stream.Flush(flushToDisk: true);
-            }
+            writeTemporaryFile(temp);
             File.Move(temp, full, overwrite: true);
         }
         catch
@@ -65,7 +81,7 @@ public static partial class AtomicFile
         IEnumerable<string> candidates;
         try
         {
-            candidates = Directory.EnumerateFiles(directory, ".*.tmp");
+            candidates = Directory.EnumerateFiles(directory, ".*.tmp*");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -110,8 +126,8 @@ public static partial class AtomicFile
         }
     }
 
-    // .NAME.PID.GUID.tmp, GUID as 32 hex digits ("N").
-    [GeneratedRegex(@"^\..+\.(?<pid>[0-9]{1,10})\.[0-9a-f]{32}\.tmp$", RegexOptions.CultureInvariant)]
+    // .NAME.PID.GUID.tmp or .NAME.PID.GUID.tmp.EXT, GUID as 32 hex digits ("N").
+    [GeneratedRegex(@"^\..+\.(?<pid>[0-9]{1,10})\.[0-9a-f]{32}\.tmp(\.[^.]+)?$", RegexOptions.CultureInvariant)]
     private static partial Regex TempName();
 
     private static bool TryDelete(string path)

@@ -1,3 +1,4 @@
+using TfPose.Segmentation;
 using Model = TfPose.Keras.Model;
 using TorchBackend = TfPose.Keras.TorchBackend;
 using TorchSharp;
@@ -5,7 +6,7 @@ using TorchSharp.Modules;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
-namespace TfPose.Segmentation.Benchmarks;
+namespace TfPose.Benchmarks.Segmentation;
 
 /// <summary>
 /// The Tiramisu of <see cref="Tiramisu.Build"/> written the way a TorchSharp user would write it by hand: torch.nn

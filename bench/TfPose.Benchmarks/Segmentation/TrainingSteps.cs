@@ -1,10 +1,11 @@
+using TfPose.Segmentation;
 using TfPose.Datasets.CamVid;
 using TfPose.Keras;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
-namespace TfPose.Segmentation.Benchmarks;
+namespace TfPose.Benchmarks.Segmentation;
 
 /// <summary>One training batch in both layouts, so neither timed step pays for the other's layout conversion.</summary>
 public sealed class TrainingBatch : IDisposable
