@@ -281,18 +281,82 @@ public class TfliteMediaPipeOpTests
         Close([0, -1, 0, 3, 1.5f, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1], values, 1e-5);
     }
 
+    // flexbuffers.encode({input_hw: [5, 9], output_hw: [3, 5], dimensions: 3, landmarks_range: 10,
+    // bbox_size_multiplier: 2, left_rotation_idx: 0, right_rotation_idx: 1, subset: [2, 3, 4, 4, 3]}) by the flatbuffers
+    // npm package: the hw pairs as fixed-size typed vectors, the subset as a typed vector of int8s.
+    private static readonly byte[] TransformMatrixV1Options =
+    [
+        98, 98, 111, 120, 95, 115, 105, 122, 101, 95, 109, 117, 108, 116, 105, 112, 108, 105, 101, 114, 0, 100, 105, 109, 101, 110, 115, 105,
+        111, 110, 115, 0, 105, 110, 112, 117, 116, 95, 104, 119, 0, 5, 9, 108, 97, 110, 100, 109, 97, 114, 107, 115, 95, 114, 97, 110, 103, 101,
+        0, 108, 101, 102, 116, 95, 114, 111, 116, 97, 116, 105, 111, 110, 95, 105, 100, 120, 0, 111, 117, 116, 112, 117, 116, 95, 104, 119, 0, 3,
+        5, 114, 105, 103, 104, 116, 95, 114, 111, 116, 97, 116, 105, 111, 110, 95, 105, 100, 120, 0, 115, 117, 98, 115, 101, 116, 0, 5, 2, 3, 4,
+        4, 3, 8, 122, 102, 92, 82, 67, 50, 39, 21, 8, 1, 8, 2, 3, 94, 10, 0, 51, 1, 24, 4, 4, 64, 4, 4, 64, 4, 44, 16, 36, 1,
+    ];
+
+    // The same with output_hw: [0, 5], dimensions: 2, subset: [2, 3, 4, 4, 5].
+    private static readonly byte[] BadTransformMatrixV1Options =
+    [
+        98, 98, 111, 120, 95, 115, 105, 122, 101, 95, 109, 117, 108, 116, 105, 112, 108, 105, 101, 114, 0, 100, 105, 109, 101, 110, 115, 105,
+        111, 110, 115, 0, 105, 110, 112, 117, 116, 95, 104, 119, 0, 5, 9, 108, 97, 110, 100, 109, 97, 114, 107, 115, 95, 114, 97, 110, 103, 101,
+        0, 108, 101, 102, 116, 95, 114, 111, 116, 97, 116, 105, 111, 110, 95, 105, 100, 120, 0, 111, 117, 116, 112, 117, 116, 95, 104, 119, 0, 0,
+        5, 114, 105, 103, 104, 116, 95, 114, 111, 116, 97, 116, 105, 111, 110, 95, 105, 100, 120, 0, 115, 117, 98, 115, 101, 116, 0, 5, 2, 3, 4,
+        4, 5, 8, 122, 102, 92, 82, 67, 50, 39, 21, 8, 1, 8, 2, 2, 94, 10, 0, 51, 1, 24, 4, 4, 64, 4, 4, 64, 4, 44, 16, 36, 1,
+    ];
+
+    // Landmarks (x, y, z): 0 left (4, 0), 1 right (0, 3), 2 (3, 4), 3 (17, 6), 4 (3.2, −2.4).
+    private static readonly float[] V1Landmarks = [4, 0, 1, 0, 3, 1, 3, 4, 0, 17, 6, 0, 3.2f, -2.4f, 0];
+
     [Fact]
-    public void Landmarks2TransformMatrix_version_1_is_reported_by_name_and_index()
+    public void Landmarks2TransformMatrix_version_1_builds_the_kernels_matrix_chain_with_atan_of_the_slope()
+    {
+        // Right − left = (−4, 3): α = −atan(3 / −4) = atan(0.75), a = cos α = 0.8, b = sin α = 0.6 (atan2 would turn α by
+        // π, flipping a and b and every rotation entry below). The subset {2, 3, 4} (the odd last index pairs with
+        // itself) rotated by α, (a·x − b·y, b·x + a·y): (0, 5), (10, 15), (4, 0); the box x 0..10, y 0..15 (landmark 1,
+        // rotated to (−1.8, 2.4), is outside the subset and would widen it). Size × 2 / range 10: scale (2, 3). Middle
+        // (5, 7.5), rotated by −α: (a·5 + b·7.5, −b·5 + a·7.5) = (8.5, 3), shift (2·8.5/10 − 1, 2·3/10 − 1) = (0.7, −0.4).
+        // rotation · scale = ((1.6, 1.8, 0.7), (−1.2, 2.4, −0.4)); · to_relative (2/(5 − 1), 2/(3 − 1), −1, −1):
+        // ((0.8, 1.8, −1.6 − 1.8 + 0.7), (−0.6, 2.4, 1.2 − 2.4 − 0.4)) = ((0.8, 1.8, −2.7), (−0.6, 2.4, −1.6));
+        // to_absolute · that, ((9 − 1)/2 = 4, (5 − 1)/2 = 2, shifts 4 and 2): ((3.2, 7.2, −6.8), (−1.2, 4.8, −1.2)).
+        var b = new TfliteModelBuilder();
+        var input = b.Input("lm", [1, 1, 1, 15]);
+        var m = b.Tensor("m", F32, [1, 4, 4]);
+        b.Custom("Landmarks2TransformMatrix", [input], [m], TransformMatrixV1Options, 1);
+        b.Output(m);
+        var (values, shape) = Run<float>(b, "m", Feed("lm", V1Landmarks, 1, 1, 1, 15));
+        Assert.Equal([1L, 4, 4], shape);
+        Close([3.2f, 7.2f, 0, -6.8f, -1.2f, 4.8f, 0, -1.2f, 0, 0, 1, 0, 0, 0, 0, 1], values, 1e-5);
+    }
+
+    [Fact]
+    public void Landmarks2TransformMatrix_version_1_takes_a_vertical_pair_through_the_infinite_slope()
+    {
+        // Left (1, 2), right (1, 0): −2 / +0 = −∞, atan −π/2, α = π/2, a = 0, b = 1 (the kernel divides unguarded). The
+        // subset {2, 3, 4}, (0, 0), (10, −5), (4, 2), rotated to (−y, x): (0, 0), (5, 10), (−2, 4); box x −2..5, y 0..10,
+        // scale (7·2/10, 10·2/10) = (1.4, 2). Middle (1.5, 5) rotated by −α: (b·5, −b·1.5) = (5, −1.5), shift (0, −1.3).
+        // rotation · scale = ((0, 2, 0), (−1.4, 0, −1.3)); · to_relative: ((0, 2, −2), (−0.7, 0, 1.4 − 1.3));
+        // to_absolute: ((0, 8, −8 + 4), (−1.4, 0, 0.2 + 2)).
+        var b = new TfliteModelBuilder();
+        var input = b.Input("lm", [1, 1, 1, 15]);
+        var m = b.Tensor("m", F32, [1, 4, 4]);
+        b.Custom("Landmarks2TransformMatrix", [input], [m], TransformMatrixV1Options, 1);
+        b.Output(m);
+        var (values, _) = Run<float>(b, "m", Feed("lm", new float[] { 1, 2, 0, 1, 0, 0, 0, 0, 0, 10, -5, 0, 4, 2, 0 }, 1, 1, 1, 15));
+        Close([0, 8, 0, -4, -1.4f, 0, 0, 2.2f, 0, 0, 1, 0, 0, 0, 0, 1], values, 1e-5);
+    }
+
+    [Fact]
+    public void Landmarks2TransformMatrix_version_1_options_the_kernel_refuses_are_one_load_error()
     {
         var b = new TfliteModelBuilder();
-        var input = b.Input("lm", [1, 1, 1, 12]);
+        var input = b.Input("lm", [1, 1, 1, 15]);
         var m = b.Tensor("m", F32, [1, 4, 4]);
-        b.Custom("Landmarks2TransformMatrix", [input], [m], TransformMatrixOptions, 1);
+        b.Custom("Landmarks2TransformMatrix", [input], [m], BadTransformMatrixV1Options, 1);
         b.Output(m);
-        var graph = TfliteGraphModel.Parse(b.Build(), "v1.tflite");
-        var unsupported = Assert.Single(GraphInspection.Inspect(graph).Unsupported);
-        Assert.Equal("tflite:Landmarks2TransformMatrix", unsupported.Op);
-        Assert.Contains("TFLite operator 0", unsupported.Reason);
+        var error = Assert.Throws<GraphFormatException>(() => TfliteGraphModel.Parse(b.Build(), "v1.tflite"));
+        Assert.Contains("v1.tflite", error.Message);
+        Assert.Contains("operator 0 (Landmarks2TransformMatrix)", error.Message);
+        Assert.Contains("output_hw is not two positive sizes", error.Message);
+        Assert.Contains("dimensions is 2, not 3", error.Message);
+        Assert.Contains("indices are outside the 5 landmarks", error.Message);
     }
 }
-

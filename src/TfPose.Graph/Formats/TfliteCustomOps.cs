@@ -29,7 +29,7 @@ internal sealed partial class TfliteImporter
             case "TransformTensor": TransformTensor(c, halfPixel: false); break;
             case "TransformLandmarks": TransformLandmarks(c); break;
             case "Landmarks2TransformMatrix" when c.Source.Version >= 2: LandmarksToTransformMatrix(c); break;
-            case "Landmarks2TransformMatrix": Unsupported(c, "custom operator version 1, which TfPose does not run yet (version 2 it does)"); break;
+            case "Landmarks2TransformMatrix": LandmarksToTransformMatrixV1(c); break;
             default: Unsupported(c, "custom operator"); break;
         }
     }
@@ -267,5 +267,127 @@ internal sealed partial class TfliteImporter
         matrix.Attr["Tshape"] = TypeAttr(DataType.DtInt32);
         Name(c, matrix);
     }
-}
 
+    /// <summary>
+    /// Landmarks2TransformMatrix version 1: from landmarks [1, 1, 1, K] (x, y, z triples), the inverse transformation
+    /// matrix of an output_hw crop in an input_hw image, as MediaPipe's CPU kernel builds it. α = −atan(Δy / Δx) of the
+    /// right rotation landmark less the left (atan, not atan2: a pair pointing left gives the same α as one pointing
+    /// right); the subset's points rotated by α give a box (from ∓100000, the kernel's start values), whose size times
+    /// bbox_size_multiplier over landmarks_range scales, and whose middle, rotated back, over landmarks_range shifts;
+    /// itm = to_absolute · rotation · scale · to_relative (3 × 3), laid out as the kernel writes it: rows
+    /// (itm00, itm01, 0, itm02), (itm10, itm11, 0, itm12), (itm20, itm21, itm22, 0), (0, 0, 0, 1). Written in TensorFlow
+    /// ops (GatherV2, RealDiv, Atan, Cos, Sin, Min/Max, Pack, MatMul with the two constant matrices).
+    /// </summary>
+    private void LandmarksToTransformMatrixV1(Op c)
+    {
+        var map = FlexBufferMap.Read(c.Source.CustomOptions, c.Where);
+        var landmarks = c.InTensor(0);
+        var length = landmarks.Shape is [1, 1, 1, var k and > 0] ? k : throw new TfliteFormatException(
+            $"{c.Where}: its landmarks '{landmarks.Name}' have shape [{string.Join(",", landmarks.Shape)}], not [1, 1, 1, K]");
+        var count = length / 3;
+        var problems = new List<string>();
+        var inputHw = map.GetInts("input_hw");
+        var outputHw = map.GetInts("output_hw");
+        if (inputHw is not [> 0, > 0, ..])
+            problems.Add("input_hw is not two positive sizes");
+        if (outputHw is not [> 0, > 0, ..])
+            problems.Add("output_hw is not two positive sizes");
+        var dimensions = map.GetInt("dimensions", 0);
+        if (dimensions != 3)
+            problems.Add($"dimensions is {dimensions}, not 3");
+        var range = map.GetInt("landmarks_range", 0);
+        if (range <= 0)
+            problems.Add($"landmarks_range is {range}, not positive");
+        var multiplier = (float)map.GetFloat("bbox_size_multiplier", 0);
+        if (multiplier == 0)
+            problems.Add("bbox_size_multiplier is 0");
+        var left = map.GetInt("left_rotation_idx", -1);
+        var right = map.GetInt("right_rotation_idx", -1);
+        var subset = map.GetInts("subset") ?? [];
+        if (subset.Length == 0)
+            problems.Add("subset is empty");
+        // The kernel reads x and y of landmark i at 3·i and 3·i + 1.
+        if (subset.Append(left).Append(right).Any(i => i < 0 || 3 * i + 1 >= length))
+            problems.Add($"its rotation or subset indices are outside the {count} landmarks");
+        if (problems.Count > 0)
+            throw new TfliteFormatException($"{c.Where}: {string.Join("; ", problems)}");
+        long ih = inputHw![0], iw = inputHw[1], oh = outputHw![0], ow = outputHw[1];
+
+        var scope = c.Scope();
+        const DataType F = DataType.DtFloat;
+        NodeDef Op2(string op, string x, string y) => Node(scope, op, F, x, y);
+        string Mul(string x, string y) => Op2("Mul", x, y).Name;
+        string Sub(string x, string y) => Op2("Sub", x, y).Name;
+        string Add2(string x, string y) => Op2("AddV2", x, y).Name;
+        string Unary(string op, string x) => Node(scope, op, F, x).Name;
+        string K(float v) => Scalar($"{scope}/k", v, F);
+        string Gather(string x, string indices)
+        {
+            var node = Node(scope, "GatherV2", null, x, indices, IntScalar($"{scope}/axis", 0));
+            Typed(node, ("Tparams", F), ("Tindices", DataType.DtInt32), ("Taxis", DataType.DtInt32));
+            node.Attr["batch_dims"] = new AttrValue { I = 0 };
+            return node.Name;
+        }
+        string Reduce(string op, string x)
+        {
+            var node = Node(scope, op, F, x, Ints($"{scope}/axes", 0));
+            node.Attr["keep_dims"] = new AttrValue { B = false };
+            node.Attr["Tidx"] = TypeAttr(DataType.DtInt32);
+            return node.Name;
+        }
+        string Reshape(string x, params int[] shape)
+        {
+            var node = Node(scope, "Reshape", F, x, Ints($"{scope}/shape", shape));
+            node.Attr["Tshape"] = TypeAttr(DataType.DtInt32);
+            return node.Name;
+        }
+        string Matrix(params string[] entries)
+        {
+            var pack = Node(scope, "Pack", F, entries);
+            pack.Attr["N"] = new AttrValue { I = entries.Length };
+            pack.Attr["axis"] = new AttrValue { I = 0 };
+            return pack.Name;
+        }
+        string MatMul(string x, string y) => Op2("MatMul", x, y).Name;
+        string Constant3x3(params float[] values) => Const($"{scope}/matrix", TensorValue.FromArray<float>(F, [3, 3], values));
+
+        var flat = Reshape(c.In(0), -1);
+        string At(long index) => Gather(flat, IntScalar($"{scope}/index", (int)index));
+        var alpha = Unary("Neg", Unary("Atan", Op2("RealDiv", Sub(At(3 * right + 1), At(3 * left + 1)), Sub(At(3 * right), At(3 * left))).Name));
+        var a = Unary("Cos", alpha);
+        var b = Unary("Sin", alpha);
+
+        var px = Gather(flat, Ints($"{scope}/subset_x", [.. subset.Select(i => (int)(3 * i))]));
+        var py = Gather(flat, Ints($"{scope}/subset_y", [.. subset.Select(i => (int)(3 * i + 1))]));
+        var rx = Sub(Mul(px, a), Mul(py, b));
+        var ry = Add2(Mul(px, b), Mul(py, a));
+        string Bound(string op, string reduce, string values, float start) => Op2(op, Reduce(reduce, values), K(start)).Name;
+        string maxX = Bound("Maximum", "Max", rx, -100000), maxY = Bound("Maximum", "Max", ry, -100000);
+        string minX = Bound("Minimum", "Min", rx, 100000), minY = Bound("Minimum", "Min", ry, 100000);
+        var toScale = K(multiplier / range);
+        var sx = Mul(Sub(maxX, minX), toScale);
+        var sy = Mul(Sub(maxY, minY), toScale);
+        var half = K(0.5f);
+        var mx = Mul(Add2(maxX, minX), half);
+        var my = Mul(Add2(maxY, minY), half);
+        // The middle rotated by −α: cos(−α) = a, sin(−α) = −b.
+        var toShift = K(2f / range);
+        var tx = Sub(Mul(Add2(Mul(mx, a), Mul(my, b)), toShift), K(1));
+        var ty = Sub(Mul(Sub(Mul(my, a), Mul(mx, b)), toShift), K(1));
+        string zero = K(0), one = K(1);
+        var rotation = Reshape(Matrix(a, b, tx, Unary("Neg", b), a, ty, zero, zero, one), 3, 3);
+        var scale = Reshape(Matrix(sx, zero, zero, zero, sy, zero, zero, zero, one), 3, 3);
+        var toRelative = Constant3x3(2f / (ow - 1), 0, -1, 0, 2f / (oh - 1), -1, 0, 0, 1);
+        var toAbsolute = Constant3x3((iw - 1) / 2f, 0, (iw - 1) / 2f, 0, (ih - 1) / 2f, (ih - 1) / 2f, 0, 0, 1);
+        var itm = Reshape(MatMul(MatMul(MatMul(toAbsolute, rotation), scale), toRelative), -1);
+        string Entry(int r, int col) => Gather(itm, IntScalar($"{scope}/entry", 3 * r + col));
+        var output = Matrix(
+            Entry(0, 0), Entry(0, 1), zero, Entry(0, 2),
+            Entry(1, 0), Entry(1, 1), zero, Entry(1, 2),
+            Entry(2, 0), Entry(2, 1), Entry(2, 2), zero,
+            zero, zero, zero, one);
+        var matrix = Node(scope, "Reshape", F, output, Ints($"{scope}/matrix", 1, 4, 4));
+        matrix.Attr["Tshape"] = TypeAttr(DataType.DtInt32);
+        Name(c, matrix);
+    }
+}
