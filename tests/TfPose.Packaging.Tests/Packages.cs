@@ -28,7 +28,6 @@ internal static class Packages
 /// <summary>One opened .nupkg: its entries and its nuspec.</summary>
 internal sealed class Package : IDisposable
 {
-    private static readonly XNamespace Ns = "http://schemas.microsoft.com/packaging/2013/05/nuspec.xsd";
     private readonly ZipArchive _zip;
 
     public Package(string path)
@@ -46,6 +45,10 @@ internal sealed class Package : IDisposable
     public List<string> Entries { get; }
 
     public XDocument Nuspec { get; }
+
+    // NuGet writes the oldest nuspec schema that can hold a package's metadata (2012/06 for one without dependencies,
+    // 2013/05 with them), so the namespace is read from the file.
+    private XNamespace Ns => Nuspec.Root!.Name.Namespace;
 
     public XElement Metadata => Nuspec.Root!.Element(Ns + "metadata")!;
 
