@@ -207,65 +207,38 @@ internal sealed partial class TfliteImporter
         var scaleX = (float)map.GetFloat("scale_x", 1);
         var scaleY = (float)map.GetFloat("scale_y", 1);
 
-        var scope = c.Scope();
-        const DataType F = DataType.DtFloat;
-        NodeDef Op2(string op, string x, string y) => Node(scope, op, F, x, y);
-        string Mul(string x, string y) => Op2("Mul", x, y).Name;
-        string Sub(string x, string y) => Op2("Sub", x, y).Name;
-        string Add2(string x, string y) => Op2("AddV2", x, y).Name;
-        string K(float v) => Scalar($"{scope}/k", v, F);
-        string Gather(string x, string indices, int axis)
-        {
-            var node = Node(scope, "GatherV2", null, x, indices, IntScalar($"{scope}/axis", axis));
-            Typed(node, ("Tparams", F), ("Tindices", DataType.DtInt32), ("Taxis", DataType.DtInt32));
-            node.Attr["batch_dims"] = new AttrValue { I = 0 };
-            return node.Name;
-        }
-        string Reduce(string op, string x)
-        {
-            var node = Node(scope, op, F, x, Ints($"{scope}/axes", 0));
-            node.Attr["keep_dims"] = new AttrValue { B = false };
-            node.Attr["Tidx"] = TypeAttr(DataType.DtInt32);
-            return node.Name;
-        }
+        var g = new FloatNodes(this, c.Scope());
+        var points = g.Reshape(c.In(0), -1, 3).Name;
+        var xs = g.Gather(points, g.Index(0), 1);
+        var ys = g.Gather(points, g.Index(1), 1);
+        string At(string column, long index) => g.Gather(column, g.Index((int)index));
+        var angle = g.Op2("Atan2", g.Sub(At(ys, right), At(ys, left)), g.Sub(At(xs, right), At(xs, left)));
+        var r = g.Sub(g.K(target), angle);
+        var a = g.Unary("Cos", r);
+        var b = g.Unary("Sin", r);
 
-        var reshape = Node(scope, "Reshape", F, c.In(0), Ints($"{scope}/points", -1, 3));
-        reshape.Attr["Tshape"] = TypeAttr(DataType.DtInt32);
-        var points = reshape.Name;
-        var xs = Gather(points, IntScalar($"{scope}/x", 0), 1);
-        var ys = Gather(points, IntScalar($"{scope}/y", 1), 1);
-        string At(string column, long index) => Gather(column, IntScalar($"{scope}/index", (int)index), 0);
-        var angle = Op2("Atan2", Sub(At(ys, right), At(ys, left)), Sub(At(xs, right), At(xs, left))).Name;
-        var r = Sub(K(target), angle);
-        var a = Node(scope, "Cos", F, r).Name;
-        var b = Node(scope, "Sin", F, r).Name;
-
-        var chosen = Ints($"{scope}/subset", [.. subset.Select(i => (int)i)]);
-        var px = Gather(xs, chosen, 0);
-        var py = Gather(ys, chosen, 0);
-        var rx = Sub(Mul(a, px), Mul(b, py));
-        var ry = Add2(Mul(b, px), Mul(a, py));
-        string maxX = Reduce("Max", rx), minX = Reduce("Min", rx), maxY = Reduce("Max", ry), minY = Reduce("Min", ry);
-        var half = K(0.5f);
-        var mx = Mul(Add2(maxX, minX), half);
-        var my = Mul(Add2(maxY, minY), half);
-        var cx = Add2(Mul(a, mx), Mul(b, my));
-        var cy = Sub(Mul(a, my), Mul(b, mx));
-        var sx = Mul(Sub(maxX, minX), K(scaleX / outW));
-        var sy = Mul(Sub(maxY, minY), K(scaleY / outH));
-        var m00 = Mul(a, sx);
-        var m01 = Mul(b, sy);
-        var m10 = Node(scope, "Neg", F, Mul(b, sx)).Name;
-        var m11 = Mul(a, sy);
-        var m03 = Sub(Sub(cx, Mul(m00, K(outW / 2f))), Mul(m01, K(outH / 2f)));
-        var m13 = Sub(Sub(cy, Mul(m10, K(outW / 2f))), Mul(m11, K(outH / 2f)));
-        string zero = K(0), one = K(1);
-        var pack = Node(scope, "Pack", F, m00, m01, zero, m03, m10, m11, zero, m13, zero, zero, one, zero, zero, zero, zero, one);
-        pack.Attr["N"] = new AttrValue { I = 16 };
-        pack.Attr["axis"] = new AttrValue { I = 0 };
-        var matrix = Node(scope, "Reshape", F, pack.Name, Ints($"{scope}/matrix", 1, 4, 4));
-        matrix.Attr["Tshape"] = TypeAttr(DataType.DtInt32);
-        Name(c, matrix);
+        var chosen = g.Indices("subset", [.. subset.Select(i => (int)i)]);
+        var px = g.Gather(xs, chosen);
+        var py = g.Gather(ys, chosen);
+        var rx = g.Sub(g.Mul(a, px), g.Mul(b, py));
+        var ry = g.Add(g.Mul(b, px), g.Mul(a, py));
+        string maxX = g.Reduce("Max", rx), minX = g.Reduce("Min", rx), maxY = g.Reduce("Max", ry), minY = g.Reduce("Min", ry);
+        var half = g.K(0.5f);
+        var mx = g.Mul(g.Add(maxX, minX), half);
+        var my = g.Mul(g.Add(maxY, minY), half);
+        var cx = g.Add(g.Mul(a, mx), g.Mul(b, my));
+        var cy = g.Sub(g.Mul(a, my), g.Mul(b, mx));
+        var sx = g.Mul(g.Sub(maxX, minX), g.K(scaleX / outW));
+        var sy = g.Mul(g.Sub(maxY, minY), g.K(scaleY / outH));
+        var m00 = g.Mul(a, sx);
+        var m01 = g.Mul(b, sy);
+        var m10 = g.Unary("Neg", g.Mul(b, sx));
+        var m11 = g.Mul(a, sy);
+        var m03 = g.Sub(g.Sub(cx, g.Mul(m00, g.K(outW / 2f))), g.Mul(m01, g.K(outH / 2f)));
+        var m13 = g.Sub(g.Sub(cy, g.Mul(m10, g.K(outW / 2f))), g.Mul(m11, g.K(outH / 2f)));
+        string zero = g.K(0), one = g.K(1);
+        var pack = g.Pack(m00, m01, zero, m03, m10, m11, zero, m13, zero, zero, one, zero, zero, zero, zero, one);
+        Name(c, g.Reshape(pack, 1, 4, 4));
     }
 
     /// <summary>
@@ -313,81 +286,95 @@ internal sealed partial class TfliteImporter
             throw new TfliteFormatException($"{c.Where}: {string.Join("; ", problems)}");
         long ih = inputHw![0], iw = inputHw[1], oh = outputHw![0], ow = outputHw[1];
 
-        var scope = c.Scope();
-        const DataType F = DataType.DtFloat;
-        NodeDef Op2(string op, string x, string y) => Node(scope, op, F, x, y);
-        string Mul(string x, string y) => Op2("Mul", x, y).Name;
-        string Sub(string x, string y) => Op2("Sub", x, y).Name;
-        string Add2(string x, string y) => Op2("AddV2", x, y).Name;
-        string Unary(string op, string x) => Node(scope, op, F, x).Name;
-        string K(float v) => Scalar($"{scope}/k", v, F);
-        string Gather(string x, string indices)
-        {
-            var node = Node(scope, "GatherV2", null, x, indices, IntScalar($"{scope}/axis", 0));
-            Typed(node, ("Tparams", F), ("Tindices", DataType.DtInt32), ("Taxis", DataType.DtInt32));
-            node.Attr["batch_dims"] = new AttrValue { I = 0 };
-            return node.Name;
-        }
-        string Reduce(string op, string x)
-        {
-            var node = Node(scope, op, F, x, Ints($"{scope}/axes", 0));
-            node.Attr["keep_dims"] = new AttrValue { B = false };
-            node.Attr["Tidx"] = TypeAttr(DataType.DtInt32);
-            return node.Name;
-        }
-        string Reshape(string x, params int[] shape)
-        {
-            var node = Node(scope, "Reshape", F, x, Ints($"{scope}/shape", shape));
-            node.Attr["Tshape"] = TypeAttr(DataType.DtInt32);
-            return node.Name;
-        }
-        string Matrix(params string[] entries)
-        {
-            var pack = Node(scope, "Pack", F, entries);
-            pack.Attr["N"] = new AttrValue { I = entries.Length };
-            pack.Attr["axis"] = new AttrValue { I = 0 };
-            return pack.Name;
-        }
-        string MatMul(string x, string y) => Op2("MatMul", x, y).Name;
-        string Constant3x3(params float[] values) => Const($"{scope}/matrix", TensorValue.FromArray<float>(F, [3, 3], values));
+        var g = new FloatNodes(this, c.Scope());
+        string Constant3x3(params float[] values) => Const($"{g.Scope}/matrix", TensorValue.FromArray<float>(DataType.DtFloat, [3, 3], values));
 
-        var flat = Reshape(c.In(0), -1);
-        string At(long index) => Gather(flat, IntScalar($"{scope}/index", (int)index));
-        var alpha = Unary("Neg", Unary("Atan", Op2("RealDiv", Sub(At(3 * right + 1), At(3 * left + 1)), Sub(At(3 * right), At(3 * left))).Name));
-        var a = Unary("Cos", alpha);
-        var b = Unary("Sin", alpha);
+        var flat = g.Reshape(c.In(0), -1).Name;
+        string At(long index) => g.Gather(flat, g.Index((int)index));
+        var alpha = g.Unary("Neg", g.Unary("Atan", g.Op2("RealDiv", g.Sub(At(3 * right + 1), At(3 * left + 1)), g.Sub(At(3 * right), At(3 * left)))));
+        var a = g.Unary("Cos", alpha);
+        var b = g.Unary("Sin", alpha);
 
-        var px = Gather(flat, Ints($"{scope}/subset_x", [.. subset.Select(i => (int)(3 * i))]));
-        var py = Gather(flat, Ints($"{scope}/subset_y", [.. subset.Select(i => (int)(3 * i + 1))]));
-        var rx = Sub(Mul(px, a), Mul(py, b));
-        var ry = Add2(Mul(px, b), Mul(py, a));
-        string Bound(string op, string reduce, string values, float start) => Op2(op, Reduce(reduce, values), K(start)).Name;
+        var px = g.Gather(flat, g.Indices("subset_x", [.. subset.Select(i => (int)(3 * i))]));
+        var py = g.Gather(flat, g.Indices("subset_y", [.. subset.Select(i => (int)(3 * i + 1))]));
+        var rx = g.Sub(g.Mul(px, a), g.Mul(py, b));
+        var ry = g.Add(g.Mul(px, b), g.Mul(py, a));
+        string Bound(string op, string reduce, string values, float start) => g.Op2(op, g.Reduce(reduce, values), g.K(start));
         string maxX = Bound("Maximum", "Max", rx, -100000), maxY = Bound("Maximum", "Max", ry, -100000);
         string minX = Bound("Minimum", "Min", rx, 100000), minY = Bound("Minimum", "Min", ry, 100000);
-        var toScale = K(multiplier / range);
-        var sx = Mul(Sub(maxX, minX), toScale);
-        var sy = Mul(Sub(maxY, minY), toScale);
-        var half = K(0.5f);
-        var mx = Mul(Add2(maxX, minX), half);
-        var my = Mul(Add2(maxY, minY), half);
+        var toScale = g.K(multiplier / range);
+        var sx = g.Mul(g.Sub(maxX, minX), toScale);
+        var sy = g.Mul(g.Sub(maxY, minY), toScale);
+        var half = g.K(0.5f);
+        var mx = g.Mul(g.Add(maxX, minX), half);
+        var my = g.Mul(g.Add(maxY, minY), half);
         // The middle rotated by −α: cos(−α) = a, sin(−α) = −b.
-        var toShift = K(2f / range);
-        var tx = Sub(Mul(Add2(Mul(mx, a), Mul(my, b)), toShift), K(1));
-        var ty = Sub(Mul(Sub(Mul(my, a), Mul(mx, b)), toShift), K(1));
-        string zero = K(0), one = K(1);
-        var rotation = Reshape(Matrix(a, b, tx, Unary("Neg", b), a, ty, zero, zero, one), 3, 3);
-        var scale = Reshape(Matrix(sx, zero, zero, zero, sy, zero, zero, zero, one), 3, 3);
+        var toShift = g.K(2f / range);
+        var tx = g.Sub(g.Mul(g.Add(g.Mul(mx, a), g.Mul(my, b)), toShift), g.K(1));
+        var ty = g.Sub(g.Mul(g.Sub(g.Mul(my, a), g.Mul(mx, b)), toShift), g.K(1));
+        string zero = g.K(0), one = g.K(1);
+        var rotation = g.Reshape(g.Pack(a, b, tx, g.Unary("Neg", b), a, ty, zero, zero, one), 3, 3).Name;
+        var scale = g.Reshape(g.Pack(sx, zero, zero, zero, sy, zero, zero, zero, one), 3, 3).Name;
         var toRelative = Constant3x3(2f / (ow - 1), 0, -1, 0, 2f / (oh - 1), -1, 0, 0, 1);
         var toAbsolute = Constant3x3((iw - 1) / 2f, 0, (iw - 1) / 2f, 0, (ih - 1) / 2f, (ih - 1) / 2f, 0, 0, 1);
-        var itm = Reshape(MatMul(MatMul(MatMul(toAbsolute, rotation), scale), toRelative), -1);
-        string Entry(int r, int col) => Gather(itm, IntScalar($"{scope}/entry", 3 * r + col));
-        var output = Matrix(
+        var itm = g.Reshape(g.Op2("MatMul", g.Op2("MatMul", g.Op2("MatMul", toAbsolute, rotation), scale), toRelative), -1).Name;
+        string Entry(int r, int col) => g.Gather(itm, g.Index(3 * r + col));
+        var output = g.Pack(
             Entry(0, 0), Entry(0, 1), zero, Entry(0, 2),
             Entry(1, 0), Entry(1, 1), zero, Entry(1, 2),
             Entry(2, 0), Entry(2, 1), Entry(2, 2), zero,
             zero, zero, zero, one);
-        var matrix = Node(scope, "Reshape", F, output, Ints($"{scope}/matrix", 1, 4, 4));
-        matrix.Attr["Tshape"] = TypeAttr(DataType.DtInt32);
-        Name(c, matrix);
+        Name(c, g.Reshape(output, 1, 4, 4));
+    }
+
+    /// <summary>
+    /// Float arithmetic written as TensorFlow nodes under one operator's scope: the custom ops that have no TensorFlow
+    /// counterpart are spelt out in these, so they reach the same op units as everything else.
+    /// </summary>
+    private sealed class FloatNodes(TfliteImporter importer, string scope)
+    {
+        private const DataType F = DataType.DtFloat;
+
+        public string Scope => scope;
+        public string Op2(string op, string x, string y) => importer.Node(scope, op, F, x, y).Name;
+        public string Mul(string x, string y) => Op2("Mul", x, y);
+        public string Sub(string x, string y) => Op2("Sub", x, y);
+        public string Add(string x, string y) => Op2("AddV2", x, y);
+        public string Unary(string op, string x) => importer.Node(scope, op, F, x).Name;
+        public string K(float value) => importer.Scalar($"{scope}/k", value, F);
+        public string Index(int value) => importer.IntScalar($"{scope}/index", value);
+        public string Indices(string name, int[] values) => importer.Ints($"{scope}/{name}", values);
+
+        public string Gather(string x, string indices, int axis = 0)
+        {
+            var node = importer.Node(scope, "GatherV2", null, x, indices, importer.IntScalar($"{scope}/axis", axis));
+            Typed(node, ("Tparams", F), ("Tindices", DataType.DtInt32), ("Taxis", DataType.DtInt32));
+            node.Attr["batch_dims"] = new AttrValue { I = 0 };
+            return node.Name;
+        }
+
+        /// <summary>Max, Min, ... over axis 0, dropping it.</summary>
+        public string Reduce(string op, string x)
+        {
+            var node = importer.Node(scope, op, F, x, importer.Ints($"{scope}/axes", 0));
+            node.Attr["keep_dims"] = new AttrValue { B = false };
+            node.Attr["Tidx"] = TypeAttr(DataType.DtInt32);
+            return node.Name;
+        }
+
+        public NodeDef Reshape(string x, params int[] shape)
+        {
+            var node = importer.Node(scope, "Reshape", F, x, importer.Ints($"{scope}/shape", shape));
+            node.Attr["Tshape"] = TypeAttr(DataType.DtInt32);
+            return node;
+        }
+
+        public string Pack(params string[] entries)
+        {
+            var pack = importer.Node(scope, "Pack", F, entries);
+            pack.Attr["N"] = new AttrValue { I = entries.Length };
+            pack.Attr["axis"] = new AttrValue { I = 0 };
+            return pack.Name;
+        }
     }
 }
