@@ -12,6 +12,17 @@ internal static class LayerConfig
 {
     public static JsonArray Ints(IEnumerable<int> values) => new([.. values.Select(v => (JsonNode)v)]);
 
+    /// <summary>The entries Dense and the convolutions share, in Keras' order (the reading side is ExpectKernelLayerDefaults).</summary>
+    public static void WriteKernelLayer(JsonObject config, string activation, bool useBias, Initializer kernelInitializer,
+        Initializer biasInitializer, Regularizer? kernelRegularizer)
+    {
+        config["activation"] = activation;
+        config["use_bias"] = useBias;
+        config["kernel_initializer"] = kernelInitializer.ToConfig();
+        config["bias_initializer"] = biasInitializer.ToConfig();
+        config["kernel_regularizer"] = kernelRegularizer?.ToConfig();
+    }
+
     /// <summary>
     /// Builds a layer from its config: <paramref name="make"/> reads the arguments through the reader and calls the
     /// constructor; "name" and "trainable" are handled here. A bad value is recorded and replaced by a harmless

@@ -90,11 +90,7 @@ public sealed class Conv2D : Layer, IKerasLayer<Conv2D>
         config["strides"] = LayerConfig.Ints(Strides);
         config["padding"] = PaddingMode;
         config["dilation_rate"] = LayerConfig.Ints(DilationRate);
-        config["activation"] = Activation;
-        config["use_bias"] = UseBias;
-        config["kernel_initializer"] = KernelInitializer.ToConfig();
-        config["bias_initializer"] = BiasInitializer.ToConfig();
-        config["kernel_regularizer"] = KernelRegularizer?.ToConfig();
+        LayerConfig.WriteKernelLayer(config, Activation, UseBias, KernelInitializer, BiasInitializer, KernelRegularizer);
     }
 
     public static Conv2D FromConfig(JsonObject config) => LayerConfig.Read(config, c =>

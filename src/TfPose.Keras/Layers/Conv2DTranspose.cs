@@ -110,11 +110,7 @@ public sealed class Conv2DTranspose : Layer, IKerasLayer<Conv2DTranspose>
         config["kernel_size"] = LayerConfig.Ints(KernelSize);
         config["strides"] = LayerConfig.Ints(Strides);
         config["padding"] = PaddingMode;
-        config["activation"] = Activation;
-        config["use_bias"] = UseBias;
-        config["kernel_initializer"] = KernelInitializer.ToConfig();
-        config["bias_initializer"] = BiasInitializer.ToConfig();
-        config["kernel_regularizer"] = KernelRegularizer?.ToConfig();
+        LayerConfig.WriteKernelLayer(config, Activation, UseBias, KernelInitializer, BiasInitializer, KernelRegularizer);
     }
 
     public static Conv2DTranspose FromConfig(JsonObject config) => LayerConfig.Read(config, c =>

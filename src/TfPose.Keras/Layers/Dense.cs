@@ -62,11 +62,7 @@ public sealed class Dense : Layer, IKerasLayer<Dense>
     protected override void WriteConfig(JsonObject config)
     {
         config["units"] = Units;
-        config["activation"] = Activation;
-        config["use_bias"] = UseBias;
-        config["kernel_initializer"] = KernelInitializer.ToConfig();
-        config["bias_initializer"] = BiasInitializer.ToConfig();
-        config["kernel_regularizer"] = KernelRegularizer?.ToConfig();
+        LayerConfig.WriteKernelLayer(config, Activation, UseBias, KernelInitializer, BiasInitializer, KernelRegularizer);
     }
 
     public static Dense FromConfig(JsonObject config) => LayerConfig.Read(config, c =>
