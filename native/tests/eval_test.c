@@ -148,7 +148,7 @@ int main(int argc, char** argv) {
     ERR(tfpose_evaluate_coco(whole, NULL, whole_images, NULL, &stats), TFPOSE_INVALID_ARGUMENT, "annotations_json");
     ERR(tfpose_evaluate_coco(whole, annotations, NULL, NULL, &stats), TFPOSE_INVALID_ARGUMENT, "images_dir");
     ERR(tfpose_evaluate_coco(whole, annotations, whole_images, NULL, NULL), TFPOSE_INVALID_ARGUMENT, "stats");
-    ERR(tfpose_evaluate_coco(NULL, annotations, whole_images, NULL, &stats), TFPOSE_INVALID_HANDLE, NULL);
+    ERR(tfpose_evaluate_coco(NULL, annotations, whole_images, NULL, &stats), TFPOSE_INVALID_ARGUMENT, "estimator");
     tfpose_coco_stats unsized = TFPOSE_COCO_STATS_INIT;
     unsized.struct_size = 0;
     ERR(tfpose_evaluate_coco(whole, empty, whole_images, NULL, &unsized), TFPOSE_INVALID_ARGUMENT, "struct_size");
@@ -173,6 +173,7 @@ int main(int argc, char** argv) {
 
     OK(tfpose_estimator_free(whole));
     OK(tfpose_estimator_free(boxes));
+    ERR(tfpose_evaluate_coco(whole, annotations, whole_images, NULL, &stats), TFPOSE_INVALID_HANDLE, NULL);
     size_t live_after = 0;
     OK(tfpose_live_handles(&live_after));
     expect_true(live_after == live_before, "no handle left alive");
