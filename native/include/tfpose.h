@@ -290,6 +290,37 @@ TFPOSE_API tfpose_status* TFPOSE_CALL tfpose_person_world_keypoints(const tfpose
 TFPOSE_API tfpose_status* TFPOSE_CALL tfpose_people_mask(const tfpose_people* people, float* buffer, size_t capacity,
                                                          int32_t* width, int32_t* height);
 
+/* ---------------------------------------------------------------------------------------------- */
+/* COCO keypoint evaluation (what `tfpose pose eval` prints)                                         */
+
+typedef struct tfpose_eval_options {
+    uint32_t struct_size;       /* sizeof(tfpose_eval_options) */
+    int32_t ground_truth_boxes; /* nonzero: top-down, one estimate per ground-truth person box (not crowd, with keypoints)
+                                   grown by box_growth about its centre, instead of one on the whole image; for single-person
+                                   models, whose estimator should keep the aspect ratio (keep_aspect_ratio) */
+    float box_growth;           /* context around a ground-truth box; 0 = 1.25 */
+} tfpose_eval_options;
+#define TFPOSE_EVAL_OPTIONS_INIT { sizeof(tfpose_eval_options), 0, 0.0f }
+
+/* The ten numbers pycocotools prints for keypoints (0..1; -1 where nothing of that kind is in the ground truth), and
+ * how many of the annotation file's images were estimated and how many could not be read (missing, not an image). */
+typedef struct tfpose_coco_stats {
+    uint32_t struct_size; /* sizeof(tfpose_coco_stats), set by the caller */
+    double ap, ap50, ap75, ap_medium, ap_large;
+    double ar, ar50, ar75, ar_medium, ar_large;
+    int32_t images_scored;
+    int32_t images_skipped;
+} tfpose_coco_stats;
+#define TFPOSE_COCO_STATS_INIT { sizeof(tfpose_coco_stats), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+
+/* Runs the estimator over a COCO person_keypoints JSON file (images found under images_dir by file_name) and scores
+ * the people as pycocotools' COCOeval does: the same evaluation as `tfpose pose eval`. options may be NULL. A missing
+ * annotation file or images folder is TFPOSE_NOT_FOUND, a malformed annotation file or a model whose keypoints have no
+ * COCO-17 mapping TFPOSE_INVALID_ARGUMENT, each with a message naming it; images that cannot be read are skipped and
+ * counted. It reads every image, so it takes as long as that many estimates. */
+TFPOSE_API tfpose_status* TFPOSE_CALL tfpose_evaluate_coco(tfpose_estimator* estimator, const char* annotations_json, const char* images_dir,
+                                                           const tfpose_eval_options* options, tfpose_coco_stats* stats);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif
