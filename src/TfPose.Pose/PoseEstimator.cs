@@ -488,8 +488,8 @@ public sealed class PoseEstimator : IDisposable
         }
         else
         {
-            using var whole = ToBgr(image);
-            using var bgr = new Mat(whole, region);
+            using var converted = ConvertToBgr(image);
+            using var bgr = new Mat(converted ?? image, region);
             using var continuous = bgr.IsContinuous() ? null : bgr.Clone();
             people = pipeline.Estimate(continuous ?? bgr, video);
         }
@@ -523,8 +523,8 @@ public sealed class PoseEstimator : IDisposable
             throw NotStaged(nameof(Prepare));
         CheckImage(image);
         var region = Region(image, box);
-        using var whole = ToBgr(image);
-        using var bgr = new Mat(whole, region);
+        using var converted = ConvertToBgr(image);
+        using var bgr = new Mat(converted ?? image, region);
         var model = Model;
         using var canvas = new Mat();
         ImageMapping mapping;
@@ -593,6 +593,12 @@ public sealed class PoseEstimator : IDisposable
         }
         return region;
     }
+
+    /// <summary>
+    /// A BGR copy of a 1 or 4 channel image; null for a BGR image, which is read in place (a view never writes to it),
+    /// so that the common case costs no copy of the whole image per call.
+    /// </summary>
+    private static Mat? ConvertToBgr(Mat image) => image.Channels() == 3 ? null : ToBgr(image);
 
     private static Mat ToBgr(Mat image) => image.Channels() switch
     {

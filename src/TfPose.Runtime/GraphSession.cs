@@ -19,6 +19,8 @@ public sealed class GraphSession : IDisposable
     private readonly GraphSessionOptions _options;
     private readonly ConcurrentDictionary<string, Lazy<CompiledModel>> _compiled = new(StringComparer.Ordinal);
     private readonly TranslatedModel _default;
+    // Parsing a name allocates; a session sees the same few feed and fetch names on every run, so each is parsed once.
+    private readonly ConcurrentDictionary<string, string> _normalized = new(StringComparer.Ordinal);
     private bool _disposed;
 
     public GraphSession(string graphPath, GraphSessionOptions? options = null)
@@ -102,7 +104,7 @@ public sealed class GraphSession : IDisposable
         var fetchNames = new List<string>((fetches ?? _default.Outputs).Count);
         foreach (var fetch in fetches ?? _default.Outputs)
         {
-            var name = NormalizeName(fetch);
+            var name = Normalize(fetch);
             if (_graph.FindNode(name) is null)
                 throw new ArgumentException($"{Where}: cannot fetch '{fetch}': no such node. Outputs: {string.Join(", ", _default.Outputs)}.");
             fetchNames.Add(name);
@@ -111,14 +113,14 @@ public sealed class GraphSession : IDisposable
         {
             foreach (var (key, tensor) in feeds)
             {
-                if (key == inputName || NormalizeName(key) == inputName)
+                if (key == inputName || Normalize(key) == inputName)
                     return tensor;
             }
             return null;
         }
         foreach (var key in feeds.Keys)
         {
-            var name = NormalizeName(key);
+            var name = Normalize(key);
             if (_graph.FindNode(name)?.Op is not ("Placeholder" or "PlaceholderV2" or "PlaceholderWithDefault"))
                 throw new ArgumentException($"{Where}: there is no input named '{name}'. Inputs: {string.Join(", ", Inputs.Select(Describe))}.");
         }
@@ -158,6 +160,12 @@ public sealed class GraphSession : IDisposable
     }
 
     private string Where => _graph.SourcePath ?? "graph";
+
+    // Bounded, so that a caller inventing names (or feeding wrong ones) cannot grow it without end.
+    private string Normalize(string name) =>
+        _normalized.TryGetValue(name, out var known) ? known
+        : _normalized.Count < 256 ? _normalized.GetOrAdd(name, NormalizeName)
+        : NormalizeName(name);
 
     internal static string NormalizeName(string name)
     {
@@ -199,7 +207,7 @@ public sealed class GraphSession : IDisposable
             foreach (var (name, tensor) in feeds)
             {
                 if (tensor.Shape.Length == 4)
-                    (shapes ??= new Dictionary<string, long[]>(StringComparer.Ordinal))[NormalizeName(name)] = tensor.Shape;
+                    (shapes ??= new Dictionary<string, long[]>(StringComparer.Ordinal))[Normalize(name)] = tensor.Shape;
             }
         }
         var key = Key(fetches, shapes);
