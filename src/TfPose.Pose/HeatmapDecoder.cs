@@ -86,7 +86,7 @@ public sealed class HeatmapDecoder : IPoseDecoder
             _buffer[n++] = Map(part, nx, ny, score, mapping);
         }
         if (n == 0) return [];
-        return [new Person(_model.Keypoints, _buffer.AsSpan(0, n).ToArray(), sum / k)];
+        return [new Person(_model.Keypoints, _buffer.AsSpan(0, n), sum / k)];
     }
 
     // Vertex of the parabola through (−1, a), (0, b), (1, c) when b is a maximum: within [−0.5, 0.5].

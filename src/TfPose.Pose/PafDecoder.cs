@@ -413,7 +413,7 @@ public sealed class PafDecoder : IPoseDecoder
                 buffer[n++] = new Keypoint(peak.Part, x, y,
                     map.ImageWidth > 0 ? x / map.ImageWidth : nx, map.ImageHeight > 0 ? y / map.ImageHeight : ny, peak.Score);
             }
-            people.Add(new Person(buffer[..n].ToArray(), row[ScoreSlot] / row[CountSlot]));
+            people.Add(new Person(KeypointSet.OpenPose18, buffer[..n], row[ScoreSlot] / row[CountSlot]));
         }
         return people;
     }

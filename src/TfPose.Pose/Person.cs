@@ -48,6 +48,24 @@ public sealed class Person
         Score = score;
     }
 
+    /// <summary>
+    /// A person from keypoints a decoder holds in a reused buffer: copied straight into the person, without the
+    /// intermediate array and boxed enumerator the <see cref="IEnumerable{T}"/> constructor needs, so a person costs
+    /// one object and one array per call.
+    /// </summary>
+    internal Person(KeypointSet keypointSet, ReadOnlySpan<Keypoint> keypoints, float score)
+    {
+        KeypointSet = keypointSet;
+        _parts = new Keypoint?[keypointSet.Count];
+        foreach (var k in keypoints)
+        {
+            if (k.Part < 0 || k.Part >= _parts.Length)
+                throw new ArgumentException($"Keypoint {k.Part} is outside the {keypointSet.Name} set of {_parts.Length} keypoints.", nameof(keypoints));
+            _parts[k.Part] = k;
+        }
+        Score = score;
+    }
+
     /// <summary>An OpenPose (COCO-18) person.</summary>
     public Person(IEnumerable<Keypoint> keypoints, float score) : this(KeypointSet.OpenPose18, keypoints, score)
     {

@@ -75,19 +75,24 @@ public sealed record PoseEstimatorOptions
 /// <summary>An image preprocessed for the network: one float input per scale and the way back to image pixels.</summary>
 public sealed class PreparedImage : IDisposable
 {
-    internal PreparedImage(Mat[] inputs, ImageMapping mapping)
+    internal PreparedImage(Mat[] inputs, ImageMapping mapping, bool ownsInputs = true)
     {
         Inputs = inputs;
         Mapping = mapping;
+        _ownsInputs = ownsInputs;
     }
+
+    private readonly bool _ownsInputs;
 
     /// <summary>Network inputs (CV_32FC3), the first at full network size.</summary>
     public IReadOnlyList<Mat> Inputs { get; }
 
     public ImageMapping Mapping { get; }
 
+    /// <summary>Frees the inputs, unless they are an estimator worker's buffers, which the next call reuses.</summary>
     public void Dispose()
     {
+        if (!_ownsInputs) return;
         foreach (var m in Inputs) m.Dispose();
     }
 }
@@ -147,14 +152,39 @@ public sealed class PoseEstimator : IDisposable
     private readonly float[] _scales;
     private int _inFlight, _disposed, _videoBusy;
 
-    /// <summary>What one staged call needs to itself: the decoder's work buffers and the network's output.</summary>
-    private sealed class StagedWorker(IPoseDecoder decoder)
+    /// <summary>
+    /// What one staged call needs to itself: the decoder's work buffers, the network's output and the prepared image's
+    /// Mats. The Mats keep their size from call to call, so OpenCV writes into them instead of allocating a canvas and
+    /// a float input (about 2 MB of native memory at OpenPose's default size) per call.
+    /// </summary>
+    private sealed class StagedWorker(IPoseDecoder decoder, int scales)
     {
         public IPoseDecoder Decoder { get; } = decoder;
 
         public PoseOutput Output { get; } = new();
 
         public PoseOutput ScaleOutput { get; } = new();
+
+        public Mat Canvas { get; } = new();
+
+        /// <summary>The canvas resized to each scale (the first unused: scale 1 is the canvas itself).</summary>
+        public Mat[] Scaled { get; } = NewMats(scales);
+
+        public Mat[] Inputs { get; } = NewMats(scales);
+
+        private static Mat[] NewMats(int n)
+        {
+            var mats = new Mat[n];
+            for (var i = 0; i < n; i++) mats[i] = new Mat();
+            return mats;
+        }
+
+        public void Dispose()
+        {
+            Canvas.Dispose();
+            foreach (var m in Scaled) m.Dispose();
+            foreach (var m in Inputs) m.Dispose();
+        }
     }
 
     /// <summary>Loads a frozen graph (.pb) or TensorFlow.js graph model (model.json) and prepares the runtime session.</summary>
@@ -197,8 +227,8 @@ public sealed class PoseEstimator : IDisposable
                 throw new ArgumentException($"A {model.Kind} model runs {(model.RunsAsPipeline ? "as one step per image" : "as a network with a decoder")}; the estimator was given the other.");
             if (!model.RunsAsPipeline)
             {
-                _lastStaged = new StagedWorker(CreateDecoder());
-                _staged = new WorkerPool<StagedWorker>(_lastStaged, () => new StagedWorker(CreateDecoder()));
+                _lastStaged = new StagedWorker(CreateDecoder(), _scales.Length);
+                _staged = new WorkerPool<StagedWorker>(_lastStaged, () => new StagedWorker(CreateDecoder(), _scales.Length));
             }
         }
         catch
@@ -347,10 +377,10 @@ public sealed class PoseEstimator : IDisposable
                     _stills.Return(pipeline);
                 }
             }
-            using var prepared = Prepare(image, box);
             var worker = _staged!.Rent();
             try
             {
+                using var prepared = Prepare(image, box, worker);
                 Infer(prepared, worker.Output, worker.ScaleOutput);
                 var people = worker.Decoder.Decode(worker.Output, prepared.Mapping);
                 details?.Clear();
@@ -488,8 +518,8 @@ public sealed class PoseEstimator : IDisposable
         }
         else
         {
-            using var whole = ToBgr(image);
-            using var bgr = new Mat(whole, region);
+            using var converted = ConvertToBgr(image);
+            using var bgr = new Mat(converted ?? image, region);
             using var continuous = bgr.IsContinuous() ? null : bgr.Clone();
             people = pipeline.Estimate(continuous ?? bgr, video);
         }
@@ -517,16 +547,20 @@ public sealed class PoseEstimator : IDisposable
     /// Stage 1: crop to <paramref name="box"/> if given, resize (or letterbox) and convert to the network's
     /// float input, per scale.
     /// </summary>
-    public PreparedImage Prepare(Mat image, Rect? box = null)
+    public PreparedImage Prepare(Mat image, Rect? box = null) => Prepare(image, box, worker: null);
+
+    /// <summary>Prepares into a worker's Mats (owned by the worker, kept by the returned image), or into new ones.</summary>
+    private PreparedImage Prepare(Mat image, Rect? box, StagedWorker? worker)
     {
         if (_pipeline is not null)
             throw NotStaged(nameof(Prepare));
         CheckImage(image);
         var region = Region(image, box);
-        using var whole = ToBgr(image);
-        using var bgr = new Mat(whole, region);
+        using var converted = ConvertToBgr(image);
+        using var bgr = new Mat(converted ?? image, region);
         var model = Model;
-        using var canvas = new Mat();
+        using var ownCanvas = worker is null ? new Mat() : null;
+        var canvas = worker?.Canvas ?? ownCanvas!;
         ImageMapping mapping;
         if (!Options.KeepAspectRatio)
         {
@@ -548,20 +582,19 @@ public sealed class PoseEstimator : IDisposable
             mapping = new ImageMapping(image.Width, image.Height, Width * kx, Height * ky, region.X - ox * kx, region.Y - oy * ky);
         }
 
+        if (worker is not null)
+        {
+            for (var i = 0; i < _scales.Length; i++)
+                model.Pixels.ToFloat(Scale(canvas, i, worker.Scaled[i]), worker.Inputs[i]);
+            return new PreparedImage(worker.Inputs, mapping, ownsInputs: false);
+        }
         var inputs = new Mat[_scales.Length];
         try
         {
             for (var i = 0; i < _scales.Length; i++)
             {
                 using var scaled = new Mat();
-                var src = canvas;
-                if (i > 0)
-                {
-                    var size = new Size(model.RoundToStride((int)(Width * _scales[i])), model.RoundToStride((int)(Height * _scales[i])));
-                    Cv2.Resize(canvas, scaled, size, 0, 0, InterpolationFlags.Cubic);
-                    src = scaled;
-                }
-                inputs[i] = model.Pixels.ToFloat(src);
+                inputs[i] = model.Pixels.ToFloat(Scale(canvas, i, scaled));
             }
         }
         catch
@@ -570,6 +603,16 @@ public sealed class PoseEstimator : IDisposable
             throw;
         }
         return new PreparedImage(inputs, mapping);
+    }
+
+    /// <summary>The canvas at scale <paramref name="i"/>: itself for the first, else resized into <paramref name="scaled"/>.</summary>
+    private Mat Scale(Mat canvas, int i, Mat scaled)
+    {
+        if (i == 0)
+            return canvas;
+        var size = new Size(Model.RoundToStride((int)(Width * _scales[i])), Model.RoundToStride((int)(Height * _scales[i])));
+        Cv2.Resize(canvas, scaled, size, 0, 0, InterpolationFlags.Cubic);
+        return scaled;
     }
 
     private static void CheckImage(Mat image)
@@ -593,6 +636,12 @@ public sealed class PoseEstimator : IDisposable
         }
         return region;
     }
+
+    /// <summary>
+    /// A BGR copy of a 1 or 4 channel image; null for a BGR image, which is read in place (a view never writes to it),
+    /// so that the common case costs no copy of the whole image per call.
+    /// </summary>
+    private static Mat? ConvertToBgr(Mat image) => image.Channels() == 3 ? null : ToBgr(image);
 
     private static Mat ToBgr(Mat image) => image.Channels() switch
     {
@@ -718,6 +767,8 @@ public sealed class PoseEstimator : IDisposable
             if (!ReferenceEquals(share, _pipeline))
                 share.Dispose();
         _video?.Dispose();
+        foreach (var worker in _staged?.All ?? [])
+            worker.Dispose();
         if (!_ownsNetwork)
             return;
         _network?.Dispose();

@@ -140,7 +140,7 @@ public sealed class PoseNetDecoder : IPoseDecoder
             for (var k = 0; k < K; k++)
                 if (pose.Has[k] && pose.S[k] >= Options.MinKeypointScore)
                     buffer[count++] = HeatmapDecoder.Map(k, pose.X[k] / inW, pose.Y[k] / inH, pose.S[k], mapping);
-            people.Add(new Person(_model.Keypoints, buffer[..count].ToArray(), pose.Score));
+            people.Add(new Person(_model.Keypoints, buffer[..count], pose.Score));
         }
         return people;
     }

@@ -19,6 +19,11 @@ public sealed class GraphSession : IDisposable
     private readonly GraphSessionOptions _options;
     private readonly ConcurrentDictionary<string, Lazy<CompiledModel>> _compiled = new(StringComparer.Ordinal);
     private readonly TranslatedModel _default;
+    // Parsing a name allocates; a session sees the same few feed and fetch names on every run, so each is parsed once.
+    private readonly ConcurrentDictionary<string, string> _normalized = new(StringComparer.Ordinal);
+    // One for every run: ONNX Runtime only reads it (const in its C API), and a new one per run is a native object and a
+    // finalizable wrapper per call. Nothing here sets its terminate flag, which would stop every run sharing it.
+    private readonly RunOptions _runOptions = new();
     private bool _disposed;
 
     public GraphSession(string graphPath, GraphSessionOptions? options = null)
@@ -52,11 +57,10 @@ public sealed class GraphSession : IDisposable
     public GraphResults Run(IReadOnlyDictionary<string, GraphTensor> feeds, IReadOnlyList<string>? fetches = null)
     {
         var (compiled, fetchNames, names, values) = Prepare(feeds, fetches);
-        using var runOptions = new RunOptions();
         try
         {
             // The OrtValues become owned by the returned GraphTensors; the collection is not disposed.
-            var outputs = compiled.Session.Run(runOptions, names, values, compiled.Model.Outputs);
+            var outputs = compiled.Session.Run(_runOptions, names, values, compiled.Model.Outputs);
             var tensors = new List<GraphTensor>(outputs.Count);
             foreach (var value in outputs)
                 tensors.Add(new GraphTensor(value));
@@ -83,10 +87,9 @@ public sealed class GraphSession : IDisposable
         var outputValues = new OrtValue[outputs.Count];
         for (var i = 0; i < outputs.Count; i++)
             outputValues[i] = outputs[i].Value;
-        using var runOptions = new RunOptions();
         try
         {
-            compiled.Session.Run(runOptions, names, values, compiled.Model.Outputs, outputValues);
+            compiled.Session.Run(_runOptions, names, values, compiled.Model.Outputs, outputValues);
         }
         catch (OnnxRuntimeException ex)
         {
@@ -102,7 +105,7 @@ public sealed class GraphSession : IDisposable
         var fetchNames = new List<string>((fetches ?? _default.Outputs).Count);
         foreach (var fetch in fetches ?? _default.Outputs)
         {
-            var name = NormalizeName(fetch);
+            var name = Normalize(fetch);
             if (_graph.FindNode(name) is null)
                 throw new ArgumentException($"{Where}: cannot fetch '{fetch}': no such node. Outputs: {string.Join(", ", _default.Outputs)}.");
             fetchNames.Add(name);
@@ -111,14 +114,14 @@ public sealed class GraphSession : IDisposable
         {
             foreach (var (key, tensor) in feeds)
             {
-                if (key == inputName || NormalizeName(key) == inputName)
+                if (key == inputName || Normalize(key) == inputName)
                     return tensor;
             }
             return null;
         }
         foreach (var key in feeds.Keys)
         {
-            var name = NormalizeName(key);
+            var name = Normalize(key);
             if (_graph.FindNode(name)?.Op is not ("Placeholder" or "PlaceholderV2" or "PlaceholderWithDefault"))
                 throw new ArgumentException($"{Where}: there is no input named '{name}'. Inputs: {string.Join(", ", Inputs.Select(Describe))}.");
         }
@@ -131,8 +134,10 @@ public sealed class GraphSession : IDisposable
         }
         var compiled = GetCompiled(fetchNames, feeds);
         var inputs = compiled.Model.Inputs;
-        var names = new List<string>(inputs.Count);
-        var values = new List<OrtValue>(inputs.Count);
+        // Arrays, as ONNX Runtime takes them: filled in place rather than through lists copied at the end.
+        var names = new string[inputs.Count];
+        var values = new OrtValue[inputs.Count];
+        var count = 0;
         foreach (var input in inputs)
         {
             var tensor = Feed(input.Name);
@@ -143,10 +148,10 @@ public sealed class GraphSession : IDisposable
                 throw new ArgumentException($"{Where}: input '{input.Name}' was not fed. Inputs: {string.Join(", ", inputs.Select(i => Describe(new GraphTensorInfo(i.Name, ToElementType(i.Type), i.Shape))))}.");
             }
             Validate(input, tensor);
-            names.Add(input.Name);
-            values.Add(tensor.Value);
+            names[count] = input.Name;
+            values[count++] = tensor.Value;
         }
-        return (compiled, fetchNames, [.. names], [.. values]);
+        return count == names.Length ? (compiled, fetchNames, names, values) : (compiled, fetchNames, names[..count], values[..count]);
     }
 
     /// <summary>Convenience for single-input graphs.</summary>
@@ -158,6 +163,12 @@ public sealed class GraphSession : IDisposable
     }
 
     private string Where => _graph.SourcePath ?? "graph";
+
+    // Bounded, so that a caller inventing names (or feeding wrong ones) cannot grow it without end.
+    private string Normalize(string name) =>
+        _normalized.TryGetValue(name, out var known) ? known
+        : _normalized.Count < 256 ? _normalized.GetOrAdd(name, NormalizeName)
+        : NormalizeName(name);
 
     internal static string NormalizeName(string name)
     {
@@ -199,7 +210,7 @@ public sealed class GraphSession : IDisposable
             foreach (var (name, tensor) in feeds)
             {
                 if (tensor.Shape.Length == 4)
-                    (shapes ??= new Dictionary<string, long[]>(StringComparer.Ordinal))[NormalizeName(name)] = tensor.Shape;
+                    (shapes ??= new Dictionary<string, long[]>(StringComparer.Ordinal))[Normalize(name)] = tensor.Shape;
             }
         }
         var key = Key(fetches, shapes);
@@ -277,6 +288,7 @@ public sealed class GraphSession : IDisposable
         if (_disposed)
             return;
         _disposed = true;
+        _runOptions.Dispose();
         foreach (var lazy in _compiled.Values)
         {
             if (lazy.IsValueCreated)

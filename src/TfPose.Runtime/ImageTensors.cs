@@ -24,15 +24,7 @@ public readonly record struct PixelScaling(bool Rgb, float Scale, float Offset)
         var result = new Mat();
         try
         {
-            if (Rgb)
-            {
-                using var rgb = bgr.CvtColor(ColorConversionCodes.BGR2RGB);
-                rgb.ConvertTo(result, MatType.CV_32FC3, Scale, Offset);
-            }
-            else
-            {
-                bgr.ConvertTo(result, MatType.CV_32FC3, Scale, Offset);
-            }
+            ToFloat(bgr, result);
             return result;
         }
         catch
@@ -40,6 +32,21 @@ public readonly record struct PixelScaling(bool Rgb, float Scale, float Offset)
             result.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// <see cref="ToFloat(Mat)"/> into <paramref name="dst"/>, as OpenCV's functions take their output: a Mat already of
+    /// this size and type is written in place, so a caller converting frame after frame allocates nothing.
+    /// </summary>
+    public void ToFloat(Mat bgr, Mat dst)
+    {
+        ArgumentNullException.ThrowIfNull(bgr);
+        ArgumentNullException.ThrowIfNull(dst);
+        bgr.ConvertTo(dst, MatType.CV_32FC3, Scale, Offset);
+        // Swapped after scaling, in place: Scale and Offset are the same for every channel, so the order does not change
+        // the values, and no 8-bit RGB copy is needed.
+        if (Rgb)
+            Cv2.CvtColor(dst, dst, ColorConversionCodes.BGR2RGB);
     }
 }
 

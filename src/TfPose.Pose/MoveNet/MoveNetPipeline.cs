@@ -145,7 +145,7 @@ public sealed class MoveNetPipeline : IPosePipeline
             Reset();
             return [];
         }
-        var person = new Person(KeypointSet.Coco17, _keypoints, score);
+        var person = new Person(KeypointSet.Coco17, _keypoints.AsSpan(), score);
         if (video is not { } step)
             return [person];
         // Smoothed before it decides the next crop, which keeps the crop steady too (pose-detection's order).
@@ -232,7 +232,7 @@ public sealed class MoveNetPipeline : IPosePipeline
             }
             var b = i + 3 * Keypoints;
             var box = new Rect2f(output[b + 1] * sx, output[b] * sy, (output[b + 3] - output[b + 1]) * sx, (output[b + 2] - output[b]) * sy);
-            people.Add(new Person(KeypointSet.Coco17, keypoints.ToArray(), score) { Box = box });
+            people.Add(new Person(KeypointSet.Coco17, keypoints, score) { Box = box });
         }
         return people;
     }

@@ -204,7 +204,7 @@ public sealed class PoseSmoother
             state.Buffer[n++] = outK;
         }
 
-        var smoothed = new Person(set, new ArraySegment<Keypoint>(state.Buffer, 0, n), person.Score)
+        var smoothed = new Person(set, state.Buffer.AsSpan(0, n), person.Score)
         {
             Box = person.Box,
             WorldKeypoints = SmoothWorld(state, person.WorldKeypoints, micros),
