@@ -17,37 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int failures = 0, checks = 0;
-
-static void expect_true(int condition, const char* what) {
-    ++checks;
-    if (!condition) {
-        ++failures;
-        printf("FAIL %s\n", what);
-    } else {
-        printf("ok   %s\n", what);
-    }
-}
-
-/* Expects `status` to carry `code` and a message containing `fragment` (NULL: any non-empty message). */
-static void expect(tfpose_status* status, tfpose_code code, const char* fragment, const char* what) {
-    ++checks;
-    const tfpose_code got = tfpose_status_code(status);
-    const char* message = tfpose_status_message(status);
-    int ok = got == code;
-    if (code != TFPOSE_OK) ok = ok && message != NULL && message[0] != '\0' && (fragment == NULL || strstr(message, fragment) != NULL);
-    if (!ok) {
-        ++failures;
-        printf("FAIL %s: expected code %d%s%s, got %d \"%s\"\n", what, (int)code, fragment ? " with " : "", fragment ? fragment : "", (int)got,
-               message);
-    } else {
-        printf("ok   %s%s%s\n", what, code != TFPOSE_OK ? ": " : "", code != TFPOSE_OK ? message : "");
-    }
-    tfpose_status_free(status);
-}
-
-#define OK(call) expect((call), TFPOSE_OK, NULL, #call)
-#define ERR(call, code, fragment) expect((call), (code), (fragment), #call)
+#include "checks.h"
 
 static const char* metric_names[10] = {"AP", "AP50", "AP75", "APm", "APl", "AR", "AR50", "AR75", "ARm", "ARl"};
 

@@ -29,6 +29,7 @@ set(log "${dir}/memcheck.log")
 execute_process(
   COMMAND "${VALGRIND}" --tool=memcheck --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=none
           --num-callers=30 --log-file=${log}
+          --suppressions=${CMAKE_CURRENT_LIST_DIR}/valgrind.supp
           "${EXAMPLE}" "${MODEL}" "${IMAGE}" --size 64x64 --threads 1 --repeat ${REPEAT} --quiet --out "${dir}"
   RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
 file(READ "${log}" text)
