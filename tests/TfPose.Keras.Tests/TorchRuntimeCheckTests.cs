@@ -15,11 +15,9 @@ public sealed class TorchRuntimeCheckTests : IDisposable
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
-    [Fact]
+    [LinuxFact]
     public void AFolderWithoutLibTorchNamesThePackageToAdd()
     {
-        if (!OperatingSystem.IsLinux())
-            return; // the file names checked are Linux's
         var message = TorchRuntimeCheck.Diagnose(_folder);
         Assert.NotNull(message);
         Assert.Contains("libtorch_cpu.so", message);
@@ -27,20 +25,16 @@ public sealed class TorchRuntimeCheckTests : IDisposable
         Assert.Contains("libLibTorchSharp.so", message);
     }
 
-    [Fact]
+    [LinuxFact]
     public void ThisTestsOwnOutputLoads()
     {
-        if (!OperatingSystem.IsLinux())
-            return;
         // The build patched libLibTorchSharp.so here where needed (build/TorchSharpGlibcxx.targets).
         Assert.Null(TorchRuntimeCheck.Diagnose(AppContext.BaseDirectory));
     }
 
-    [Fact]
+    [LinuxFact]
     public void TheUnpatchedLibraryOnAnOldLibstdcxxIsExplained()
     {
-        if (!OperatingSystem.IsLinux())
-            return;
         var version = XDocument.Load(Path.Combine(SharedData.RepoRoot, "Directory.Packages.props")).Descendants("PackageVersion")
             .Single(p => (string?)p.Attribute("Include") == "TorchSharp").Attribute("Version")!.Value;
         var packages = Environment.GetEnvironmentVariable("NUGET_PACKAGES")
@@ -70,5 +64,15 @@ public sealed class TorchRuntimeCheckTests : IDisposable
             Assert.Contains("libstdc++", message);
             Assert.Contains("buildTransitive/TfPose.Keras.targets", message);
         }
+    }
+}
+
+/// <summary>Reported as skipped, with the reason, off Linux: the file names and the libstdc++ check are Linux's.</summary>
+internal sealed class LinuxFactAttribute : FactAttribute
+{
+    public LinuxFactAttribute()
+    {
+        if (!OperatingSystem.IsLinux())
+            Skip = "The libraries checked (libtorch_cpu.so, libLibTorchSharp.so, libstdc++.so.6) are Linux's.";
     }
 }
