@@ -75,25 +75,24 @@ public sealed record PoseEstimatorOptions
 /// <summary>An image preprocessed for the network: one float input per scale and the way back to image pixels.</summary>
 public sealed class PreparedImage : IDisposable
 {
-    internal PreparedImage(Mat[] inputs, ImageMapping mapping, bool ownsInputs = true)
+    internal PreparedImage(Runtime.MatBuffer[] inputs, ImageMapping mapping)
     {
-        Inputs = inputs;
+        _buffers = inputs;
+        Inputs = Array.ConvertAll(inputs, b => b.Mat);
         Mapping = mapping;
-        _ownsInputs = ownsInputs;
     }
 
-    private readonly bool _ownsInputs;
+    private readonly Runtime.MatBuffer[] _buffers;
 
     /// <summary>Network inputs (CV_32FC3), the first at full network size.</summary>
     public IReadOnlyList<Mat> Inputs { get; }
 
     public ImageMapping Mapping { get; }
 
-    /// <summary>Frees the inputs, unless they are an estimator worker's buffers, which the next call reuses.</summary>
+    /// <summary>Frees the inputs.</summary>
     public void Dispose()
     {
-        if (!_ownsInputs) return;
-        foreach (var m in Inputs) m.Dispose();
+        foreach (var b in _buffers) b.Dispose();
     }
 }
 
@@ -154,36 +153,48 @@ public sealed class PoseEstimator : IDisposable
 
     /// <summary>
     /// What one staged call needs to itself: the decoder's work buffers, the network's output and the prepared image's
-    /// Mats. The Mats keep their size from call to call, so OpenCV writes into them instead of allocating a canvas and
-    /// a float input (about 2 MB of native memory at OpenPose's default size) per call.
+    /// Mats. The Mats keep their size (and so their memory) from call to call: OpenCV writes into them instead of
+    /// allocating a canvas and a float input (about 2 MB of native memory at OpenPose's default size) per call, and the
+    /// network repeats a run bound to the same input memory.
     /// </summary>
-    private sealed class StagedWorker(IPoseDecoder decoder, int scales)
+    private sealed class StagedWorker
     {
-        public IPoseDecoder Decoder { get; } = decoder;
+        public StagedWorker(IPoseDecoder decoder, int scales)
+        {
+            Decoder = decoder;
+            Scaled = NewBuffers(scales);
+            Inputs = NewBuffers(scales);
+            InputMats = Array.ConvertAll(Inputs, b => b.Mat);
+        }
+
+        public IPoseDecoder Decoder { get; }
 
         public PoseOutput Output { get; } = new();
 
         public PoseOutput ScaleOutput { get; } = new();
 
-        public Mat Canvas { get; } = new();
+        public Runtime.MatBuffer Canvas { get; } = new();
 
         /// <summary>The canvas resized to each scale (the first unused: scale 1 is the canvas itself).</summary>
-        public Mat[] Scaled { get; } = NewMats(scales);
+        public Runtime.MatBuffer[] Scaled { get; }
 
-        public Mat[] Inputs { get; } = NewMats(scales);
+        public Runtime.MatBuffer[] Inputs { get; }
 
-        private static Mat[] NewMats(int n)
+        /// <summary>The inputs' Mats, as the network runs them.</summary>
+        public Mat[] InputMats { get; }
+
+        public static Runtime.MatBuffer[] NewBuffers(int n)
         {
-            var mats = new Mat[n];
-            for (var i = 0; i < n; i++) mats[i] = new Mat();
-            return mats;
+            var buffers = new Runtime.MatBuffer[n];
+            for (var i = 0; i < n; i++) buffers[i] = new Runtime.MatBuffer();
+            return buffers;
         }
 
         public void Dispose()
         {
             Canvas.Dispose();
-            foreach (var m in Scaled) m.Dispose();
-            foreach (var m in Inputs) m.Dispose();
+            foreach (var b in Scaled) b.Dispose();
+            foreach (var b in Inputs) b.Dispose();
         }
     }
 
@@ -380,9 +391,9 @@ public sealed class PoseEstimator : IDisposable
             var worker = _staged!.Rent();
             try
             {
-                using var prepared = Prepare(image, box, worker);
-                Infer(prepared, worker.Output, worker.ScaleOutput);
-                var people = worker.Decoder.Decode(worker.Output, prepared.Mapping);
+                var mapping = Prepare(image, box, worker.Canvas, worker.Scaled, worker.Inputs);
+                Infer(worker.InputMats, worker.Output, worker.ScaleOutput);
+                var people = worker.Decoder.Decode(worker.Output, mapping);
                 details?.Clear();
                 Volatile.Write(ref _lastStaged, worker);
                 return people;
@@ -547,25 +558,46 @@ public sealed class PoseEstimator : IDisposable
     /// Stage 1: crop to <paramref name="box"/> if given, resize (or letterbox) and convert to the network's
     /// float input, per scale.
     /// </summary>
-    public PreparedImage Prepare(Mat image, Rect? box = null) => Prepare(image, box, worker: null);
+    public PreparedImage Prepare(Mat image, Rect? box = null)
+    {
+        if (_pipeline is not null)
+            throw NotStaged(nameof(Prepare));
+        using var canvas = new Runtime.MatBuffer();
+        var scaled = StagedWorker.NewBuffers(_scales.Length);
+        var inputs = StagedWorker.NewBuffers(_scales.Length);
+        try
+        {
+            return new PreparedImage(inputs, Prepare(image, box, canvas, scaled, inputs));
+        }
+        catch
+        {
+            foreach (var b in inputs) b.Dispose();
+            throw;
+        }
+        finally
+        {
+            foreach (var b in scaled) b.Dispose();
+        }
+    }
 
-    /// <summary>Prepares into a worker's Mats (owned by the worker, kept by the returned image), or into new ones.</summary>
-    private PreparedImage Prepare(Mat image, Rect? box, StagedWorker? worker)
+    /// <summary>Prepares into the given buffers (a worker's, reused call after call) and returns the way back to image pixels.</summary>
+    private ImageMapping Prepare(Mat image, Rect? box, Runtime.MatBuffer canvas, Runtime.MatBuffer[] scaled, Runtime.MatBuffer[] inputs)
     {
         if (_pipeline is not null)
             throw NotStaged(nameof(Prepare));
         CheckImage(image);
         var region = Region(image, box);
         using var converted = ConvertToBgr(image);
-        using var bgr = new Mat(converted ?? image, region);
-        var model = Model;
-        using var ownCanvas = worker is null ? new Mat() : null;
-        var canvas = worker?.Canvas ?? ownCanvas!;
+        var source = converted ?? image;
+        // The whole image needs no view of itself; a box does.
+        using var view = region == new Rect(0, 0, image.Width, image.Height) ? null : new Mat(source, region);
+        // Disposed here rather than left to the finalizer, as an implicit Mat-to-InputArray conversion would be.
+        using var bgr = InputArray.Create(view ?? source);
         ImageMapping mapping;
         if (!Options.KeepAspectRatio)
         {
             // tf-pose-estimation resizes with bicubic interpolation.
-            Cv2.Resize(bgr, canvas, new Size(Width, Height), 0, 0, InterpolationFlags.Cubic);
+            canvas.Resize(bgr, new Size(Width, Height), InterpolationFlags.Cubic);
             mapping = new ImageMapping(image.Width, image.Height, region.Width, region.Height, region.X, region.Y);
         }
         else
@@ -574,45 +606,26 @@ public sealed class PoseEstimator : IDisposable
             var nw = Math.Clamp((int)Math.Round(region.Width * s), 1, Width);
             var nh = Math.Clamp((int)Math.Round(region.Height * s), 1, Height);
             int ox = (Width - nw) / 2, oy = (Height - nh) / 2;
-            canvas.Create(Height, Width, MatType.CV_8UC3);
-            canvas.SetTo(Scalar.Black);
-            using (var roi = new Mat(canvas, new Rect(ox, oy, nw, nh)))
+            canvas.Mat.Create(Height, Width, MatType.CV_8UC3);
+            canvas.Mat.SetTo(Scalar.Black);
+            using (var roi = new Mat(canvas.Mat, new Rect(ox, oy, nw, nh)))
                 Cv2.Resize(bgr, roi, new Size(nw, nh), 0, 0, InterpolationFlags.Cubic);
             float kx = region.Width / (float)nw, ky = region.Height / (float)nh;
             mapping = new ImageMapping(image.Width, image.Height, Width * kx, Height * ky, region.X - ox * kx, region.Y - oy * ky);
         }
-
-        if (worker is not null)
-        {
-            for (var i = 0; i < _scales.Length; i++)
-                model.Pixels.ToFloat(Scale(canvas, i, worker.Scaled[i]), worker.Inputs[i]);
-            return new PreparedImage(worker.Inputs, mapping, ownsInputs: false);
-        }
-        var inputs = new Mat[_scales.Length];
-        try
-        {
-            for (var i = 0; i < _scales.Length; i++)
-            {
-                using var scaled = new Mat();
-                inputs[i] = model.Pixels.ToFloat(Scale(canvas, i, scaled));
-            }
-        }
-        catch
-        {
-            foreach (var m in inputs) m?.Dispose();
-            throw;
-        }
-        return new PreparedImage(inputs, mapping);
+        for (var i = 0; i < _scales.Length; i++)
+            Model.Pixels.ToFloat(Scale(canvas, i, scaled[i]), inputs[i]);
+        return mapping;
     }
 
     /// <summary>The canvas at scale <paramref name="i"/>: itself for the first, else resized into <paramref name="scaled"/>.</summary>
-    private Mat Scale(Mat canvas, int i, Mat scaled)
+    private Mat Scale(Runtime.MatBuffer canvas, int i, Runtime.MatBuffer scaled)
     {
         if (i == 0)
-            return canvas;
+            return canvas.Mat;
         var size = new Size(Model.RoundToStride((int)(Width * _scales[i])), Model.RoundToStride((int)(Height * _scales[i])));
-        Cv2.Resize(canvas, scaled, size, 0, 0, InterpolationFlags.Cubic);
-        return scaled;
+        scaled.Resize(canvas.Input, size, InterpolationFlags.Cubic);
+        return scaled.Mat;
     }
 
     private static void CheckImage(Mat image)
@@ -663,13 +676,13 @@ public sealed class PoseEstimator : IDisposable
         {
             if (input.Inputs.Count == 1)
             {
-                Infer(input, output, scaleOutput: null);
+                Infer(input.Inputs, output, scaleOutput: null);
                 return;
             }
             var worker = _staged!.Rent();
             try
             {
-                Infer(input, output, worker.ScaleOutput);
+                Infer(input.Inputs, output, worker.ScaleOutput);
             }
             finally
             {
@@ -682,23 +695,23 @@ public sealed class PoseEstimator : IDisposable
         }
     }
 
-    private void Infer(PreparedImage input, PoseOutput output, PoseOutput? scaleOutput)
+    private void Infer(IReadOnlyList<Mat> inputs, PoseOutput output, PoseOutput? scaleOutput)
     {
         var network = _network!;
-        network.Run(input.Inputs[0], output);
-        CheckOutput(output, input.Inputs[0]);
-        if (input.Inputs.Count == 1) return;
+        network.Run(inputs[0], output);
+        CheckOutput(output, inputs[0]);
+        if (inputs.Count == 1) return;
         ArgumentNullException.ThrowIfNull(scaleOutput);
 
         // Multi-scale: bring every scale's output onto the base grid and average (as OpenPose does).
         var baseData = output.Reset(output.Height, output.Width, output.Channels);
-        for (var i = 1; i < input.Inputs.Count; i++)
+        for (var i = 1; i < inputs.Count; i++)
         {
-            network.Run(input.Inputs[i], scaleOutput);
-            CheckOutput(scaleOutput, input.Inputs[i]);
+            network.Run(inputs[i], scaleOutput);
+            CheckOutput(scaleOutput, inputs[i]);
             AddResized(scaleOutput, baseData, output.Height, output.Width, output.Channels);
         }
-        var inv = 1f / input.Inputs.Count;
+        var inv = 1f / inputs.Count;
         for (var i = 0; i < baseData.Length; i++) baseData[i] *= inv;
     }
 

@@ -97,6 +97,39 @@ public sealed class GraphSession : IDisposable
         }
     }
 
+    /// <summary>
+    /// Sets up a run to repeat: feeds and fetches bound to these tensors (in fetch order), validated once here, so each
+    /// <see cref="GraphBinding.Run"/> only runs the graph. For loops over frames that must not allocate; the tensors
+    /// must outlive the binding and each output's shape must be the one this run produces.
+    /// </summary>
+    public GraphBinding Bind(IReadOnlyDictionary<string, GraphTensor> feeds, IReadOnlyList<string> fetches, IReadOnlyList<GraphTensor> outputs)
+    {
+        ArgumentNullException.ThrowIfNull(fetches);
+        ArgumentNullException.ThrowIfNull(outputs);
+        if (outputs.Count != fetches.Count)
+            throw new ArgumentException($"{Where}: {fetches.Count} fetches but {outputs.Count} output tensors.");
+        var (compiled, _, names, _) = Prepare(feeds, fetches);
+        var inputs = new GraphTensor[names.Length];
+        for (var i = 0; i < names.Length; i++)
+        {
+            foreach (var (key, tensor) in feeds)
+            {
+                if (Normalize(key) == names[i])
+                    inputs[i] = tensor;
+            }
+        }
+        try
+        {
+            return new GraphBinding(this, compiled.Session, _runOptions, names, inputs, compiled.Model.Outputs, outputs);
+        }
+        catch (OnnxRuntimeException ex)
+        {
+            throw new InvalidOperationException($"{Where}: binding the run's tensors failed: {ex.Message}", ex);
+        }
+    }
+
+    internal void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
+
     private (CompiledModel Compiled, List<string> Fetches, string[] Names, OrtValue[] Values) Prepare(
         IReadOnlyDictionary<string, GraphTensor> feeds, IReadOnlyList<string>? fetches)
     {

@@ -48,6 +48,16 @@ public readonly record struct PixelScaling(bool Rgb, float Scale, float Offset)
         if (Rgb)
             Cv2.CvtColor(dst, dst, ColorConversionCodes.BGR2RGB);
     }
+
+    /// <summary><see cref="ToFloat(Mat, Mat)"/> through a buffer's views: converting frame after frame allocates nothing.</summary>
+    public void ToFloat(Mat bgr, MatBuffer dst)
+    {
+        ArgumentNullException.ThrowIfNull(bgr);
+        ArgumentNullException.ThrowIfNull(dst);
+        dst.ConvertFrom(bgr, MatType.CV_32FC3, Scale, Offset);
+        if (Rgb)
+            dst.CvtColor(ColorConversionCodes.BGR2RGB);
+    }
 }
 
 /// <summary>Images (read with <c>TfPose.Imaging.ImageFile</c>) to [1,H,W,3] float tensors in TensorFlow layout.</summary>

@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.Globalization;
+using AnsiConsole = Spectre.Console.AnsiConsole;
 using OpenCvSharp;
 using TfPose.Benchmarks.Pose;
 using TfPose.Pose;
@@ -15,9 +17,13 @@ internal static class PoseBenchCommand
         var image = new Option<string>("--image") { Description = "Image to benchmark on (e.g. ../shared/data/images/p2.jpg).", Required = true };
         var iterations = new Option<int>("--iterations") { Description = "Timed repetitions.", DefaultValueFactory = _ => 100 };
         var frames = new Option<int>("--frames") { Description = "Frames of the generated video for the end-to-end run.", DefaultValueFactory = _ => 120 };
+        var soak = new Option<int>("--soak")
+        {
+            Description = "Instead of timing: N whole estimates on the image, then managed bytes allocated per call, garbage collections and the process' memory (RSS) before, at most and after.",
+        };
         var decoder = new PoseCommands.DecoderOptions();
         var bench = new Command("pose", "Pose pipeline (any model kind): inference and post-processing medians, end-to-end frames/s on a video.");
-        foreach (var o in new Option[] { model, size, image, iterations, frames }) bench.Add(o);
+        foreach (var o in new Option[] { model, size, image, iterations, frames, soak }) bench.Add(o);
         decoder.AddTo(bench);
         bench.SetAction(async (parseResult, ct) =>
         {
@@ -27,6 +33,11 @@ internal static class PoseBenchCommand
             using var mat = ImageFile.Read(path);
             var n = Math.Max(1, parseResult.GetValue(iterations));
             var frameCount = parseResult.GetValue(frames);
+            if (parseResult.GetValue(soak) is > 0 and var calls)
+            {
+                Soak(estimator, mat, path, calls, ct);
+                return 0;
+            }
             if (estimator.Model.RunsAsPipeline)
             {
                 // The video runs with threads that do not spin between frames: decoding and encoding share the cores.
@@ -61,5 +72,23 @@ internal static class PoseBenchCommand
             return 0;
         });
         return bench;
+    }
+
+    private static void Soak(PoseEstimator estimator, Mat image, string path, int calls, CancellationToken ct)
+    {
+        PoseSoakResult? r = null;
+        AnsiConsole.Progress().Start(ctx =>
+        {
+            var task = ctx.AddTask("estimating", maxValue: calls);
+            r = PoseLatencyBench.Soak(estimator, image, calls, new Progress<int>(done => task.Value = done), ct);
+            task.Value = calls;
+        });
+        static string Mb(long bytes) => (bytes / (1024.0 * 1024)).ToString("F1", CultureInfo.InvariantCulture);
+        Console.WriteLine($"model {estimator.Model.Name} ({estimator.Model.Kind}), image {path} {image.Width}x{image.Height}, {r!.People} people");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{r.Calls} estimates in {r.Elapsed.TotalSeconds:F1} s: {r.AllocatedBytesPerCall:F0} managed bytes allocated per call (people included)"));
+        Console.WriteLine($"garbage collections during the run: gen0 {r.Gen0}, gen1 {r.Gen1}, gen2 {r.Gen2}");
+        Console.WriteLine($"RSS: {Mb(r.RssBefore)} MB before, {Mb(r.RssPeak)} MB at most, {Mb(r.RssAfter)} MB after, {Mb(r.RssAfterCollection)} MB after a full collection");
+        Console.WriteLine($"managed heap: {Mb(r.ManagedHeapBefore)} MB before, {Mb(r.ManagedHeapAfterCollection)} MB after a full collection");
     }
 }

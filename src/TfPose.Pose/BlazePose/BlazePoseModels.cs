@@ -17,6 +17,7 @@ internal sealed class DetectorModel : IDisposable
     private readonly Dictionary<string, GraphTensor> _feeds;
     private readonly string[] _fetches;
     private readonly GraphTensor[] _outputs;
+    private GraphBinding? _run; // bound on the first run, which then allocates nothing
 
     public DetectorModel(string path, GraphSessionOptions options)
     {
@@ -57,10 +58,11 @@ internal sealed class DetectorModel : IDisposable
 
     public float[] Output { get; } = new float[2254 * BlazePoseDetectorDecoder.ValuesPerAnchor];
 
-    public void Run() => _session.Run(_feeds, _fetches, _outputs);
+    public void Run() => (_run ??= _session.Bind(_feeds, _fetches, _outputs)).Run();
 
     public void Dispose()
     {
+        _run?.Dispose();
         foreach (var t in _feeds.Values) t.Dispose();
         foreach (var t in _outputs) t.Dispose();
         if (_ownsSession)
@@ -87,6 +89,7 @@ internal sealed class LandmarkModel : IDisposable
     private readonly Dictionary<string, GraphTensor> _feeds;
     private readonly string[] _fetches;
     private readonly GraphTensor[] _outputs;
+    private GraphBinding? _run; // bound on the first run, which then allocates nothing
 
     public LandmarkModel(string path, GraphSessionOptions options, bool segmentation)
     {
@@ -173,7 +176,7 @@ internal sealed class LandmarkModel : IDisposable
 
     public void Run()
     {
-        _session.Run(_feeds, _fetches, _outputs);
+        (_run ??= _session.Bind(_feeds, _fetches, _outputs)).Run();
         // The heatmap is only read in small windows, where the refinement applies the sigmoid itself (as MediaPipe
         // does); the whole mask is warped, so it is converted here.
         if (SegmentationLogits && Segmentation is { } mask)
@@ -185,6 +188,7 @@ internal sealed class LandmarkModel : IDisposable
 
     public void Dispose()
     {
+        _run?.Dispose();
         foreach (var t in _feeds.Values) t.Dispose();
         foreach (var t in _outputs) t.Dispose();
         if (_ownsSession)

@@ -115,6 +115,7 @@ public sealed class BlazePosePipeline : IDisposable
     private readonly List<BlazePoseDetection> _detections = [];
     private readonly BlazePoseLandmark[] _all = new BlazePoseLandmark[BlazePoseLandmarkDecoder.LandmarkCount];
     private readonly BlazePoseLandmark[] _world = new BlazePoseLandmark[BlazePoseLandmarkDecoder.KeypointCount];
+    private readonly Keypoint[] _keypoints = new Keypoint[BlazePoseLandmarkDecoder.KeypointCount];
     private readonly Mat _bgr = new();
     private Mat? _mask;
     private BlazePoseRoi? _trackedRoi;
@@ -289,7 +290,8 @@ public sealed class BlazePosePipeline : IDisposable
 
     private Person MakePerson(int width, int height)
     {
-        var keypoints = new Keypoint[BlazePoseLandmarkDecoder.KeypointCount];
+        // Built in a reused buffer and copied into the person: only what the person keeps is allocated.
+        var keypoints = _keypoints;
         var world = new WorldKeypoint[BlazePoseLandmarkDecoder.KeypointCount];
         float x0 = float.MaxValue, y0 = float.MaxValue, x1 = float.MinValue, y1 = float.MinValue;
         for (var i = 0; i < keypoints.Length; i++)
@@ -306,7 +308,7 @@ public sealed class BlazePosePipeline : IDisposable
             x0 = Math.Min(x0, lm.X); x1 = Math.Max(x1, lm.X);
             y0 = Math.Min(y0, lm.Y); y1 = Math.Max(y1, lm.Y);
         }
-        return new Person(KeypointSet.BlazePose33, keypoints, _landmarks.PoseFlag[0])
+        return new Person(KeypointSet.BlazePose33, keypoints.AsSpan(), _landmarks.PoseFlag[0])
         {
             Box = new Rect2f(x0, y0, x1 - x0, y1 - y0),
             WorldKeypoints = world,

@@ -34,11 +34,17 @@ public sealed class MoveNetPipeline : IPosePipeline
     private readonly string _input;
     private readonly string[] _fetch;
     private readonly Keypoint[] _keypoints = new Keypoint[Keypoints];
-    private readonly Mat _warped = new();
+    private readonly MatBuffer _warped = new();
+    private readonly MatBuffer _affine = NewAffine();
+    private MatBuffer? _resized;
+    private (nint Data, int Cols, int Rows, int Width, int Height) _resizedKey;
     private int[] _pixels = [];
     private GraphTensor? _tensor;
     private readonly Dictionary<string, GraphTensor> _feeds = new(1);
     private long[] _tensorShape = [];
+    private float[] _output = [];
+    private GraphTensor? _outputTensor;
+    private GraphBinding? _binding;
     private CropRegion? _crop;
     private StageClock _clock;
 
@@ -136,9 +142,9 @@ public sealed class MoveNetPipeline : IPosePipeline
         // tf.image.cropAndResize samples input row y1·(H−1) + i·(y2−y1)·(H−1)/(size−1); outside the image is black.
         var ax = region.Width * (w - 1) / (s - 1);
         var ay = region.Height * (h - 1) / (s - 1);
-        using (var map = Mat.FromPixelData(2, 3, MatType.CV_64FC1, new double[] { ax, 0, region.XMin * (w - 1), 0, ay, region.YMin * (h - 1) }))
-            Cv2.WarpAffine(bgr, _warped, map, new Size(s, s), InterpolationFlags.Linear | InterpolationFlags.WarpInverseMap, BorderTypes.Constant, Scalar.Black);
-        var output = Run(_warped, s, s);
+        using (var source = InputArray.Create(bgr))
+            _warped.WarpAffine(source, Affine(ax, region.XMin * (w - 1), ay, region.YMin * (h - 1)), new Size(s, s), InterpolationFlags.Linear | InterpolationFlags.WarpInverseMap, BorderTypes.Constant, Scalar.Black);
+        var output = Run(_warped.Mat, s, s);
         var score = DecodeSingle(output, region, w, h, _keypoints);
         if (score < _options.MinPoseScore)
         {
@@ -202,12 +208,11 @@ public sealed class MoveNetPipeline : IPosePipeline
             (pw, ph) = ((rw + 31) / 32 * 32, rh);
         }
         // tf.image.resizeBilinear without half-pixel centres samples input x·(W/w'); the padding below and right is black.
-        _warped.Create(ph, pw, MatType.CV_8UC3);
-        _warped.SetTo(Scalar.Black);
-        using (var resized = new Mat(_warped, new Rect(0, 0, rw, rh)))
-        using (var map = Mat.FromPixelData(2, 3, MatType.CV_64FC1, new double[] { w / (double)rw, 0, 0, 0, h / (double)rh, 0 }))
-            Cv2.WarpAffine(bgr, resized, map, new Size(rw, rh), InterpolationFlags.Linear | InterpolationFlags.WarpInverseMap, BorderTypes.Replicate);
-        var output = Run(_warped, pw, ph);
+        _warped.Mat.Create(ph, pw, MatType.CV_8UC3);
+        _warped.Mat.SetTo(Scalar.Black);
+        using (var source = InputArray.Create(bgr))
+            ResizedRegion(rw, rh).WarpAffine(source, Affine(w / (double)rw, 0, h / (double)rh, 0), new Size(rw, rh), InterpolationFlags.Linear | InterpolationFlags.WarpInverseMap, BorderTypes.Replicate, default);
+        var output = Run(_warped.Mat, pw, ph);
         return DecodeMulti(output, w, h, rw, rh, pw, ph, _options.MinPoseScore);
     }
 
@@ -237,14 +242,49 @@ public sealed class MoveNetPipeline : IPosePipeline
         return people;
     }
 
-    /// <summary>Feeds an 8-bit BGR image as int32 RGB [1, height, width, 3] and returns the one output.</summary>
+    /// <summary>The inverse map x = sx·x' + tx, y = sy·y' + ty, in the one 2×3 matrix this pipeline reuses.</summary>
+    private MatBuffer Affine(double sx, double tx, double sy, double ty)
+    {
+        var m = _affine.Mat.AsSpan<double>();
+        m[0] = sx; m[1] = 0; m[2] = tx;
+        m[3] = 0; m[4] = sy; m[5] = ty;
+        return _affine;
+    }
+
+    /// <summary>
+    /// The top-left <paramref name="width"/>×<paramref name="height"/> of the warped input, as a view kept while the input
+    /// keeps its memory and the region its size (a frame size seen before), so that a video makes it once.
+    /// </summary>
+    private MatBuffer ResizedRegion(int width, int height)
+    {
+        var key = (_warped.Mat.Data, _warped.Mat.Cols, _warped.Mat.Rows, width, height);
+        if (_resized is null || _resizedKey != key)
+        {
+            _resized?.Dispose();
+            _resized = new MatBuffer(_warped.Mat, new Rect(0, 0, width, height));
+            _resizedKey = key;
+        }
+        return _resized;
+    }
+
+    private static MatBuffer NewAffine()
+    {
+        var map = new MatBuffer();
+        map.Mat.Create(2, 3, MatType.CV_64FC1);
+        return map;
+    }
+
+    /// <summary>
+    /// Feeds an 8-bit BGR image as int32 RGB [1, height, width, 3] and returns the one output. The first run at a size
+    /// finds the output's shape; later runs at that size repeat a bound run into the same output array.
+    /// </summary>
     private float[] Run(Mat bgr, int width, int height)
     {
         var count = width * height * 3;
         Span<long> shape = [1, height, width, 3];
         if (_tensor is null || !_tensorShape.AsSpan().SequenceEqual(shape))
         {
-            _tensor?.Dispose();
+            Unbind();
             _pixels = new int[count];
             _tensorShape = shape.ToArray();
             _tensor = GraphTensor.FromArray(_pixels, _tensorShape);
@@ -260,16 +300,37 @@ public sealed class MoveNetPipeline : IPosePipeline
             dst[p + 2] = src[p];
         }
         _clock.Preprocessed();
-        using var results = _session.Run(_feeds, _fetch);
-        var output = results[0].ToArray<float>();
+        if (_binding is not null)
+        {
+            _binding.Run();
+        }
+        else
+        {
+            using var results = _session.Run(_feeds, _fetch);
+            _output = results[0].ToArray<float>();
+            _outputTensor = GraphTensor.FromArray(_output, results[0].Shape);
+            _binding = _session.Bind(_feeds, _fetch, [_outputTensor]);
+        }
         _clock.Inferred();
-        return output;
+        return _output;
+    }
+
+    private void Unbind()
+    {
+        _binding?.Dispose();
+        _binding = null;
+        _outputTensor?.Dispose();
+        _outputTensor = null;
+        _tensor?.Dispose();
+        _tensor = null;
     }
 
     public void Dispose()
     {
-        _tensor?.Dispose();
+        Unbind();
         _warped.Dispose();
+        _affine.Dispose();
+        _resized?.Dispose();
         if (_ownsSession)
             _session.Dispose();
     }
