@@ -75,26 +75,12 @@ public sealed class GraphSession : IDisposable
     /// <summary>
     /// Runs the graph into caller-owned output tensors (in fetch order), so ONNX Runtime writes straight
     /// into their memory and a loop over frames allocates no tensor memory. Each output's shape must be
-    /// the one this run produces.
+    /// the one this run produces. A loop should <see cref="Bind"/> once instead, which also skips the checks.
     /// </summary>
     public void Run(IReadOnlyDictionary<string, GraphTensor> feeds, IReadOnlyList<string> fetches, IReadOnlyList<GraphTensor> outputs)
     {
-        ArgumentNullException.ThrowIfNull(fetches);
-        ArgumentNullException.ThrowIfNull(outputs);
-        if (outputs.Count != fetches.Count)
-            throw new ArgumentException($"{Where}: {fetches.Count} fetches but {outputs.Count} output tensors.");
-        var (compiled, _, names, values) = Prepare(feeds, fetches);
-        var outputValues = new OrtValue[outputs.Count];
-        for (var i = 0; i < outputs.Count; i++)
-            outputValues[i] = outputs[i].Value;
-        try
-        {
-            compiled.Session.Run(_runOptions, names, values, compiled.Model.Outputs, outputValues);
-        }
-        catch (OnnxRuntimeException ex)
-        {
-            throw new InvalidOperationException($"{Where}: running the graph failed (are the output tensors shaped as this run's outputs?): {ex.Message}", ex);
-        }
+        using var binding = Bind(feeds, fetches, outputs);
+        binding.Run();
     }
 
     /// <summary>
