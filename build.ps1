@@ -177,11 +177,13 @@ function Invoke-Package {
     # The tool must install from the folder alone, as a user would.
     $toolDir = Join-Path $Root 'artifacts/package-check/tool'
     if (Test-Path $toolDir) { Remove-Item -Recurse -Force $toolDir }
-    $version = ([xml](Get-Content (Join-Path $Root 'Directory.Build.props'))).Project.PropertyGroup.Version | Select-Object -First 1
+    # XPath, not member access: under strict mode a PropertyGroup without <Version> (the props file has several) throws.
+    $version = ([xml](Get-Content (Join-Path $Root 'Directory.Build.props'))).SelectSingleNode('/Project/PropertyGroup/Version').InnerText
     Invoke-Native 'dotnet tool install tfpose' { & dotnet tool install tfpose --tool-path $toolDir --add-source $Packages --version $version }
     $tool = Join-Path $toolDir ($(if ($IsWindows) { 'tfpose.exe' } else { 'tfpose' }))
     Invoke-Native 'tfpose --help' { & $tool --help | Out-Null }
-    $installed = (Get-ChildItem -Recurse -File $toolDir | Measure-Object -Property Length -Sum).Sum
+    # -Force: the tool lives in .store, which PowerShell hides on Linux and macOS.
+    $installed = (Get-ChildItem -Recurse -File -Force $toolDir | Measure-Object -Property Length -Sum).Sum
 
     Invoke-NativeBuild
     $rid = if ($IsWindows) { 'win-x64' } elseif ($IsMacOS) { 'osx-arm64' } else { 'linux-x64' }
