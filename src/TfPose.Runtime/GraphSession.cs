@@ -56,7 +56,10 @@ public sealed class GraphSession : IDisposable
     /// <summary>Runs the graph. Fetches default to the graph's outputs; names may be <c>node</c> or <c>node:0</c>.</summary>
     public GraphResults Run(IReadOnlyDictionary<string, GraphTensor> feeds, IReadOnlyList<string>? fetches = null)
     {
-        var (compiled, fetchNames, names, values) = Prepare(feeds, fetches);
+        var (compiled, fetchNames, names, fed) = Prepare(feeds, fetches);
+        var values = new OrtValue[fed.Length];
+        for (var i = 0; i < fed.Length; i++)
+            values[i] = fed[i].Value;
         try
         {
             // The OrtValues become owned by the returned GraphTensors; the collection is not disposed.
@@ -94,16 +97,7 @@ public sealed class GraphSession : IDisposable
         ArgumentNullException.ThrowIfNull(outputs);
         if (outputs.Count != fetches.Count)
             throw new ArgumentException($"{Where}: {fetches.Count} fetches but {outputs.Count} output tensors.");
-        var (compiled, _, names, _) = Prepare(feeds, fetches);
-        var inputs = new GraphTensor[names.Length];
-        for (var i = 0; i < names.Length; i++)
-        {
-            foreach (var (key, tensor) in feeds)
-            {
-                if (Normalize(key) == names[i])
-                    inputs[i] = tensor;
-            }
-        }
+        var (compiled, _, names, inputs) = Prepare(feeds, fetches);
         try
         {
             return new GraphBinding(this, compiled.Session, _runOptions, names, inputs, compiled.Model.Outputs, outputs);
@@ -116,7 +110,7 @@ public sealed class GraphSession : IDisposable
 
     internal void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
 
-    private (CompiledModel Compiled, List<string> Fetches, string[] Names, OrtValue[] Values) Prepare(
+    private (CompiledModel Compiled, List<string> Fetches, string[] Names, GraphTensor[] Tensors) Prepare(
         IReadOnlyDictionary<string, GraphTensor> feeds, IReadOnlyList<string>? fetches)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -155,7 +149,7 @@ public sealed class GraphSession : IDisposable
         var inputs = compiled.Model.Inputs;
         // Arrays, as ONNX Runtime takes them: filled in place rather than through lists copied at the end.
         var names = new string[inputs.Count];
-        var values = new OrtValue[inputs.Count];
+        var values = new GraphTensor[inputs.Count];
         var count = 0;
         foreach (var input in inputs)
         {
@@ -168,7 +162,7 @@ public sealed class GraphSession : IDisposable
             }
             Validate(input, tensor);
             names[count] = input.Name;
-            values[count++] = tensor.Value;
+            values[count++] = tensor;
         }
         return count == names.Length ? (compiled, fetchNames, names, values) : (compiled, fetchNames, names[..count], values[..count]);
     }
