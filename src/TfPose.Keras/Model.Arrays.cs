@@ -7,27 +7,24 @@ public partial class Model
 {
     /// <summary>Trains on rows of <paramref name="x"/> with class indices <paramref name="y"/> (sparse targets).</summary>
     public History Fit(float[,] x, int[] y, int batchSize = 32, int epochs = 1, (float[,] X, int[] Y)? validationData = null,
-        bool shuffle = true, IReadOnlyList<Callback>? callbacks = null, int verbose = 1, CancellationToken cancellationToken = default)
-    {
-        using var xt = ToTensor(x);
-        using var yt = Targets(y, x.GetLength(0));
-        if (validationData is not { } v)
-            return Fit(xt, yt, batchSize, epochs, null, shuffle, callbacks, verbose, 0, cancellationToken);
-        using var xv = ToTensor(v.X);
-        using var yv = Targets(v.Y, v.X.GetLength(0));
-        return Fit(xt, yt, batchSize, epochs, (xv, yv), shuffle, callbacks, verbose, 0, cancellationToken);
-    }
+        bool shuffle = true, IReadOnlyList<Callback>? callbacks = null, int verbose = 1, CancellationToken cancellationToken = default) =>
+        FitRows(x, y, validationData, Targets, batchSize, epochs, shuffle, callbacks, verbose, cancellationToken);
 
     /// <summary>Trains on rows of <paramref name="x"/> with one real target per sample (binary labels, regression).</summary>
     public History Fit(float[,] x, float[] y, int batchSize = 32, int epochs = 1, (float[,] X, float[] Y)? validationData = null,
-        bool shuffle = true, IReadOnlyList<Callback>? callbacks = null, int verbose = 1, CancellationToken cancellationToken = default)
+        bool shuffle = true, IReadOnlyList<Callback>? callbacks = null, int verbose = 1, CancellationToken cancellationToken = default) =>
+        FitRows(x, y, validationData, Targets, batchSize, epochs, shuffle, callbacks, verbose, cancellationToken);
+
+    /// <summary>Both array Fits: the rows and targets (and validation rows) as tensors for the tensor Fit.</summary>
+    private History FitRows<T>(float[,] x, T[] y, (float[,] X, T[] Y)? validationData, Func<T[], int, Tensor> targets,
+        int batchSize, int epochs, bool shuffle, IReadOnlyList<Callback>? callbacks, int verbose, CancellationToken cancellationToken)
     {
         using var xt = ToTensor(x);
-        using var yt = Targets(y, x.GetLength(0));
+        using var yt = targets(y, x.GetLength(0));
         if (validationData is not { } v)
             return Fit(xt, yt, batchSize, epochs, null, shuffle, callbacks, verbose, 0, cancellationToken);
         using var xv = ToTensor(v.X);
-        using var yv = Targets(v.Y, v.X.GetLength(0));
+        using var yv = targets(v.Y, v.X.GetLength(0));
         return Fit(xt, yt, batchSize, epochs, (xv, yv), shuffle, callbacks, verbose, 0, cancellationToken);
     }
 
